@@ -1,0 +1,359 @@
+"""The shared store's tables, as typed SQLAlchemy 2 models.
+
+Every date a State is held to carries its basis (sourced from a public document, computed from the
+treaty's rules, or a default from CLDR) and the source, because the ISU must be able to say where a
+deadline comes from before a delegate is reminded of it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on PostgreSQL and on SQLite (which keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+def _enum(enum: type[StrEnum]) -> Enum:
+    # Stored as plain strings: adding a value later needs no ALTER TYPE on PostgreSQL.
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Basis(StrEnum):
+    SOURCED = "sourced"
+    COMPUTED = "computed"
+    DEFAULT = "default"
+    ISU = "isu"
+
+
+class StateStatus(StrEnum):
+    PARTY = "party"
+    SIGNATORY = "signatory"
+    WITHDRAWN = "withdrawn"
+
+
+class Role(StrEnum):
+    DELEGATE = "delegate"
+    COORDINATOR = "coordinator"
+    ISU = "isu"
+    PARTNER = "partner"
+
+
+class Channel(StrEnum):
+    SLACK = "slack"
+    EMAIL = "email"
+    BOTH = "both"
+
+
+class Via(StrEnum):
+    """Through which channel a record or change arrived."""
+
+    SLACK = "slack"
+    EMAIL = "email"
+    CLI = "cli"
+    IMPORT = "import"
+    TERMINAL = "terminal"
+    SYSTEM = "system"
+
+
+class EntryKind(StrEnum):
+    NEED = "need"
+    OFFER = "offer"
+
+
+class Category(StrEnum):
+    STOCKPILE_DESTRUCTION = "stockpile_destruction"
+    SURVEY_CLEARANCE = "survey_clearance"
+    RISK_EDUCATION = "risk_education"
+    VICTIM_ASSISTANCE = "victim_assistance"
+    SOCIO_ECONOMIC = "socio_economic"
+    NATIONAL_PLANNING = "national_planning"
+    EQUIPMENT = "equipment"
+    TRAINING_EXPERTISE = "training_expertise"
+    FUNDING = "funding"
+    OTHER = "other"
+
+
+class EntryStatus(StrEnum):
+    OPEN = "open"
+    IN_DISCUSSION = "in_discussion"
+    MET = "met"
+    WITHDRAWN = "withdrawn"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    STATES_PARTIES = "states_parties"
+    COORDINATORS = "coordinators"
+
+
+class Direction(StrEnum):
+    PROVIDED = "provided"
+    RECEIVED = "received"
+
+
+class ReportKind(StrEnum):
+    INITIAL = "initial"
+    ANNUAL = "annual"
+
+
+class State(Base):
+    """A State Party (or signatory, or a State that withdrew) and its defaults for reminders."""
+
+    __tablename__ = "states"
+
+    iso3: Mapped[str] = mapped_column(String(3), primary_key=True)
+    iso2: Mapped[str] = mapped_column(String(2))
+    name_en: Mapped[str] = mapped_column(String(120))
+    name_fr: Mapped[str] = mapped_column(String(120))
+    name_es: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekend: Mapped[list[int]] = mapped_column(JSON)
+    status: Mapped[StateStatus] = mapped_column(_enum(StateStatus))
+    status_date: Mapped[date | None] = mapped_column(Date)
+    instrument_deposited: Mapped[date | None] = mapped_column(Date)
+    entry_into_force: Mapped[date | None] = mapped_column(Date)
+    entry_into_force_basis: Mapped[Basis | None] = mapped_column(_enum(Basis))
+    source: Mapped[str] = mapped_column(Text, default="")
+    # Fields the ISU set by hand: a reload of the treaty data leaves them alone.
+    overridden: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    obligations: Mapped[list[Obligation]] = relationship(
+        back_populates="state", order_by="Obligation.article", lazy="raise"
+    )
+
+    def name(self, language: str) -> str:
+        return {"fr": self.name_fr, "es": self.name_es}.get(language, self.name_en)
+
+
+class Obligation(Base):
+    """A treaty obligation of one State (Articles 3, 4, 5, 7) with its dated history."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        UniqueConstraint("state_iso3", "article"),
+        CheckConstraint("article IN (3, 4, 5, 7)", name="article"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state_iso3: Mapped[str] = mapped_column(ForeignKey("states.iso3", ondelete="CASCADE"))
+    article: Mapped[int] = mapped_column(Integer)
+    original_deadline: Mapped[date | None] = mapped_column(Date)
+    original_basis: Mapped[Basis | None] = mapped_column(_enum(Basis))
+    original_source: Mapped[str] = mapped_column(Text, default="")
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    completed_note: Mapped[str] = mapped_column(Text, default="")
+    completed_source: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    state: Mapped[State] = relationship(back_populates="obligations", lazy="raise")
+    extensions: Mapped[list[Extension]] = relationship(
+        back_populates="obligation",
+        order_by="Extension.deadline",
+        lazy="raise",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_on is not None or bool(self.completed_note)
+
+
+class Extension(Base):
+    """One extended deadline granted (or requested) for an obligation."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (UniqueConstraint("obligation_id", "deadline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="CASCADE"))
+    deadline: Mapped[date] = mapped_column(Date)
+    basis: Mapped[Basis] = mapped_column(_enum(Basis))
+    source: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    obligation: Mapped[Obligation] = relationship(back_populates="extensions", lazy="raise")
+
+
+class Contact(Base):
+    """A person the bot talks to. Personal fields are blanked by ``contacts forget``."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    state_iso3: Mapped[str | None] = mapped_column(ForeignKey("states.iso3"), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    language: Mapped[str | None] = mapped_column(String(5))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel), default=Channel.EMAIL)
+    active: Mapped[bool] = mapped_column(default=True)
+    alternate_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    email_bouncing: Mapped[bool] = mapped_column(default=False)
+    digest: Mapped[bool | None] = mapped_column(default=None)
+    forgotten_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Report(Base):
+    """An Article 7 transparency report owed by a State: initial, or annual covering ``year``."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("state_iso3", "kind", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state_iso3: Mapped[str] = mapped_column(ForeignKey("states.iso3"), index=True)
+    kind: Mapped[ReportKind] = mapped_column(_enum(ReportKind))
+    # The year an annual report covers; for the initial report, the year of entry into force.
+    year: Mapped[int] = mapped_column(Integer)
+    due: Mapped[date] = mapped_column(Date)
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    learned_via: Mapped[Via | None] = mapped_column(_enum(Via))
+    learned_note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    recorded_at: Mapped[datetime | None]
+
+
+class Entry(Base):
+    """A need (request for assistance) or an offer (capacity to assist), with its provenance."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_year", "ref_number"),
+        CheckConstraint("article IS NULL OR article IN (3, 4, 5, 6)", name="article"),
+        CheckConstraint("amount IS NULL OR amount > 0", name="amount_positive"),
+        Index("ix_entries_kind_status_created", "kind", "status", "created_at"),
+        Index("ix_entries_kind_article_category", "kind", "article", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind))
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    ref_year: Mapped[int] = mapped_column(Integer)
+    ref_number: Mapped[int] = mapped_column(Integer)
+    state_iso3: Mapped[str | None] = mapped_column(ForeignKey("states.iso3"), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    article: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[Category] = mapped_column(_enum(Category))
+    description: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    focus: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[EntryStatus] = mapped_column(_enum(EntryStatus), default=EntryStatus.OPEN)
+    visibility: Mapped[Visibility] = mapped_column(
+        _enum(Visibility), default=Visibility.STATES_PARTIES
+    )
+    via: Mapped[Via] = mapped_column(_enum(Via))
+    original_text: Mapped[str | None] = mapped_column(Text)
+    original_language: Mapped[str | None] = mapped_column(String(5))
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    confirmed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AssistanceRecord(Base):
+    """Assistance a State reported providing or receiving in a year (from Article 7 reports)."""
+
+    __tablename__ = "assistance"
+    __table_args__ = (
+        CheckConstraint("article IS NULL OR article IN (3, 4, 5, 6)", name="article"),
+        Index("ix_assistance_year_direction", "year", "direction"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    # The reporting State: the provider when ``direction`` is provided, else the recipient.
+    state_iso3: Mapped[str] = mapped_column(ForeignKey("states.iso3"), index=True)
+    provider: Mapped[str] = mapped_column(String(200))
+    recipient: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    article: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntry(Base):
+    """Append-only history of every change: who, when, through which channel, before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(200))
+    via: Mapped[Via] = mapped_column(_enum(Via))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]

@@ -1,0 +1,101 @@
+"""Fixtures shared by every test: a migrated store on SQLite and on PostgreSQL, and a clock.
+
+Every store test runs twice, once per backend. PostgreSQL is the production store: where the
+server is unreachable the PostgreSQL half is skipped with a visible reason, except in CI
+(``CI`` set), where an unreachable server is a failure, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from schedules.clock import FixedClock
+from storage.db import Store, create_engine, open_store, upgrade
+from storage.models import Base
+
+POSTGRES_URL = os.environ.get(
+    "CCM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await upgrade(engine)
+    await engine.dispose()
+
+
+async def _migrate_sqlite(url: str) -> None:
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Migrate each backend once per run; tests then start from an emptied copy."""
+    template = tmp_path_factory.mktemp("template") / "ccm-bot.db"
+    asyncio.run(_migrate_sqlite(f"sqlite+aiosqlite:///{template}"))
+    urls = {"sqlite": str(template)}
+    if _postgres_reachable():
+        asyncio.run(_reset_postgres(POSTGRES_URL))
+        urls["postgres"] = POSTGRES_URL
+    return urls
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, migrated_urls: dict[str, str], tmp_path: Path
+) -> str:
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        target = tmp_path / "ccm-bot.db"
+        shutil.copyfile(migrated_urls["sqlite"], target)
+        return f"sqlite+aiosqlite:///{target}"
+    if "postgres" not in migrated_urls:
+        message = "PostgreSQL is not reachable on 127.0.0.1:5432"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must run the PostgreSQL half")
+        pytest.skip(message)
+    asyncio.run(_truncate(migrated_urls["postgres"]))
+    return migrated_urls["postgres"]
+
+
+async def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(database_url, migrate=False)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2027, 3, 31, 6, 0, tzinfo=UTC))
