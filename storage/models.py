@@ -357,3 +357,111 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(20))
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+
+
+class CustomDeadline(Base):
+    """A one-off date the ISU adds for a State (an extension-request filing date, a meeting)."""
+
+    __tablename__ = "custom_deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state_iso3: Mapped[str] = mapped_column(ForeignKey("states.iso3"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Message(Base):
+    """One message to one person on one channel on one local day: the unit that is sent.
+
+    Reminders due together are merged into it, which is how nobody gets two reminders a day.
+    Its id names it everywhere (email Message-ID, Slack message metadata), so a send that
+    crashed before being recorded can be recognised instead of repeated.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "channel", "local_day", "purpose"),
+        Index("ix_messages_status_send_at", "status", "send_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    purpose: Mapped[str] = mapped_column(String(20), default="reminder")
+    local_day: Mapped[date] = mapped_column(Date)
+    send_at: Mapped[datetime]
+    language: Mapped[str] = mapped_column(String(5))
+    status: Mapped[MessageStatus] = mapped_column(
+        _enum(MessageStatus), default=MessageStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    external_id: Mapped[str | None] = mapped_column(String(998))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="message", lazy="raise", order_by="Delivery.id"
+    )
+
+
+class Delivery(Base):
+    """The ledger: one reminder stage of one item for one contact on one channel, at most once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("state_iso3", "item", "stage", "contact_id", "channel"),
+        Index("ix_deliveries_state_item", "state_iso3", "item"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state_iso3: Mapped[str] = mapped_column(ForeignKey("states.iso3"))
+    item: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str] = mapped_column(String(20))
+    due: Mapped[date] = mapped_column(Date)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    # Set when the item was satisfied (report submitted, snoozed…) before the message went out.
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    message: Mapped[Message] = relationship(back_populates="deliveries", lazy="raise")
+
+
+class Snooze(Base):
+    """A person asked to be reminded of an item later."""
+
+    __tablename__ = "snoozes"
+    __table_args__ = (UniqueConstraint("contact_id", "state_iso3", "item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    state_iso3: Mapped[str] = mapped_column(ForeignKey("states.iso3"))
+    item: Mapped[str] = mapped_column(String(40))
+    until: Mapped[date] = mapped_column(Date)
+
+
+class OptOut(Base):
+    """A person switched a kind of reminder off (art7, treaty or custom)."""
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (UniqueConstraint("contact_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]

@@ -1,0 +1,14 @@
+"""The ``ccm-bot`` command line: one group, one module per area of work."""
+
+from __future__ import annotations
+
+from bot.cli.base import main
+from bot.cli.maintenance import db
+from bot.cli.run import run
+from bot.cli.states import states
+
+main.add_command(db)
+main.add_command(states)
+main.add_command(run)
+
+__all__ = ["main"]

@@ -1,0 +1,42 @@
+"""``ccm-bot run``: the long-running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+
+from bot.app import create_app, describe_startup
+from bot.cli.base import Context, run_async
+
+
+@click.command()
+@click.option(
+    "--http",
+    "http_port",
+    type=click.IntRange(1, 65535),
+    help="Serve Slack's Events API on this port at /slack/events (instead of Socket Mode).",
+)
+@click.pass_obj
+def run(context: Context, http_port: int | None) -> None:
+    """Run the bot: scheduler, Slack and incoming mail, until stopped (Ctrl-C)."""
+    settings = context.settings
+
+    async def serve() -> None:
+        app = create_app(settings, http_port=http_port)
+        for line in describe_startup(settings, http_port=http_port):
+            click.echo(line)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await app.start()
+        click.echo("ccm-bot is running; press Ctrl-C to stop.")
+        try:
+            await stop.wait()
+        finally:
+            await app.stop()
+            click.echo("ccm-bot stopped.")
+
+    run_async(serve(), debug=context.debug)

@@ -1,0 +1,223 @@
+"""``ccm-bot states``: the treaty's facts about each State, loaded from the shipped data."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.cli.base import Env, Failure, echo_json, echo_table, json_option, with_store
+from schedules.zones import UnknownZone, resolve_zone
+from storage.audit import Actor
+from storage.db import Store
+from storage.models import Obligation, State, Via
+from storage.state_names import StateIndex
+from storage.states import all_states, latest_deadline, load_states, override_state, state_by_code
+from storage.treaty_data import TreatyData, TreatyDataError, load_treaty_data
+
+CLI_ACTOR = Actor("command line", Via.CLI)
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@cache
+def state_index() -> StateIndex:
+    """Names in three languages and common variants, from the shipped treaty data."""
+    return StateIndex(load_treaty_data().states)
+
+
+def resolve_state_code(query: str) -> str | None:
+    found = state_index().find(query)
+    return found.iso3 if found else None
+
+
+async def find_state(store: Store, query: str) -> State:
+    """The State a person named, or a Failure that suggests what they may have meant."""
+    code = resolve_state_code(query) or query.strip().upper()
+    async with store.transaction() as session:
+        state = await state_by_code(session, code)
+    if state is None:
+        suggestions = state_index().suggest(query)
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        raise Failure(
+            f"no State matches {query!r}.{hint} Use an ISO3 code (e.g. LAO) or a name in "
+            "English, French or Spanish; run `ccm-bot states load` if the list is empty."
+        )
+    return state
+
+
+def state_record(state: State) -> dict[str, Any]:
+    return {
+        "iso3": state.iso3,
+        "name": {"en": state.name_en, "fr": state.name_fr, "es": state.name_es},
+        "region": state.region,
+        "status": state.status,
+        "status_date": state.status_date,
+        "instrument_deposited": state.instrument_deposited,
+        "entry_into_force": state.entry_into_force,
+        "entry_into_force_basis": state.entry_into_force_basis,
+        "language": state.language,
+        "timezone": state.timezone,
+        "weekend": [DAY_NAMES[d] for d in state.weekend],
+        "overridden": state.overridden,
+        "source": state.source,
+    }
+
+
+def obligation_record(obligation: Obligation) -> dict[str, Any]:
+    return {
+        "article": obligation.article,
+        "original_deadline": obligation.original_deadline,
+        "original_basis": obligation.original_basis,
+        "original_source": obligation.original_source,
+        "extensions": [
+            {"deadline": e.deadline, "basis": e.basis, "source": e.source, "note": e.note}
+            for e in obligation.extensions
+        ],
+        "deadline_in_force": latest_deadline(obligation),
+        "completed": obligation.is_completed,
+        "completed_on": obligation.completed_on,
+        "completed_note": obligation.completed_note,
+        "completed_source": obligation.completed_source,
+        "notes": obligation.notes,
+    }
+
+
+@click.group()
+def states() -> None:
+    """The States Parties (and signatories): load, list, show, correct."""
+
+
+@states.command("load")
+@click.argument(
+    "file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@with_store
+async def load(env: Env, file: Path | None) -> None:
+    """Load the shipped treaty data, or a corrected States file (safe to repeat)."""
+    try:
+        data: TreatyData = load_treaty_data(states_path=file)
+    except TreatyDataError as exc:
+        raise Failure(str(exc)) from None
+    with click.progressbar(length=len(data.states), label="Loading States") as bar:
+        async with env.store.transaction() as session:
+            result = await load_states(session, data, CLI_ACTOR, env.now(), progress=bar.update)
+    click.echo(
+        f"{len(data.states)} States read: {result.created} added, {result.updated} updated, "
+        f"{result.unchanged} unchanged."
+    )
+
+
+@states.command("list")
+@json_option
+@with_store
+async def list_(env: Env, as_json: bool) -> None:
+    """List every State with its entry into force and status."""
+    async with env.store.transaction() as session:
+        rows = await all_states(session)
+    if as_json:
+        echo_json([state_record(s) for s in rows])
+        return
+    echo_table(
+        ["ISO3", "Name", "Status", "Entry into force", "", "Language", "Time zone"],
+        [
+            (
+                s.iso3,
+                s.name_en,
+                s.status,
+                s.entry_into_force,
+                s.entry_into_force_basis,
+                s.language,
+                s.timezone,
+            )
+            for s in rows
+        ],
+    )
+
+
+@states.command("show")
+@click.argument("name")
+@json_option
+@with_store
+async def show(env: Env, name: str, as_json: bool) -> None:
+    """One State's facts and obligations. NAME: ISO3 code or a name in en/fr/es."""
+    state = await find_state(env.store, name)
+    record = state_record(state) | {
+        "obligations": [obligation_record(o) for o in state.obligations]
+    }
+    if as_json:
+        echo_json(record)
+        return
+    click.echo(f"{state.name_en} ({state.iso3}) — {state.name_fr} / {state.name_es}")
+    click.echo(
+        f"  status: {state.status}" + (f" since {state.status_date}" if state.status_date else "")
+    )
+    click.echo(f"  region: {state.region}")
+    click.echo(
+        f"  entry into force: {state.entry_into_force} ({state.entry_into_force_basis}); "
+        f"instrument deposited {state.instrument_deposited}"
+    )
+    click.echo(
+        f"  language {state.language}, time zone {state.timezone}, weekend "
+        f"{', '.join(record['weekend'])}"
+        + (f" (set by the ISU: {', '.join(state.overridden)})" if state.overridden else "")
+    )
+    for obligation in record["obligations"]:
+        status = (
+            "completed" if obligation["completed"] else f"due {obligation['deadline_in_force']}"
+        )
+        click.echo(f"  Article {obligation['article']}: {status}")
+        if obligation["original_deadline"]:
+            click.echo(
+                f"    original {obligation['original_deadline']} ({obligation['original_basis']})"
+            )
+        for extension in obligation["extensions"]:
+            click.echo(f"    extended to {extension['deadline']} ({extension['note']})")
+    click.echo(f"  source: {state.source}")
+
+
+def _parse_weekend(text: str) -> list[int]:
+    days = [d.strip().lower()[:3] for d in text.split(",") if d.strip()]
+    unknown = [d for d in days if d not in DAY_NAMES]
+    if unknown or not days:
+        raise click.BadParameter("give day names separated by commas, e.g. fri,sat")
+    return sorted({DAY_NAMES.index(d) for d in days})
+
+
+@states.command("set")
+@click.argument("name")
+@click.option("--language", type=click.Choice(["en", "fr", "es"]), help="Language of reminders.")
+@click.option("--timezone", help="IANA time zone, e.g. Asia/Beirut.")
+@click.option("--weekend", help="Rest days, e.g. fri,sat.")
+@click.option("--region", help="Region (Africa, Americas, Asia, Europe, Middle East, Pacific).")
+@with_store
+async def set_(
+    env: Env,
+    name: str,
+    language: str | None,
+    timezone: str | None,
+    weekend: str | None,
+    region: str | None,
+) -> None:
+    """Correct a State's defaults; later loads keep what is set here."""
+    changes: dict[str, Any] = {}
+    if language:
+        changes["language"] = language
+    if timezone:
+        try:
+            changes["timezone"] = resolve_zone(timezone).key
+        except UnknownZone as exc:
+            raise click.BadParameter(str(exc), param_hint="--timezone") from None
+    if weekend:
+        changes["weekend"] = _parse_weekend(weekend)
+    if region:
+        changes["region"] = region
+    if not changes:
+        raise click.UsageError("say what to change: --language, --timezone, --weekend or --region")
+    state = await find_state(env.store, name)
+    async with env.store.transaction() as session:
+        fresh = await state_by_code(session, state.iso3)
+        assert fresh is not None
+        await override_state(session, CLI_ACTOR, env.now(), fresh, **changes)
+    click.echo(f"{state.name_en}: " + ", ".join(f"{k} set to {v}" for k, v in changes.items()))

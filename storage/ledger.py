@@ -1,0 +1,238 @@
+"""The delivery ledger: what was planned, claimed, sent or failed, each reminder at most once.
+
+Exactly-once rests on three things here: the ledger's unique key (a stage of an item for a
+contact on a channel exists once), claiming before sending (PostgreSQL ``FOR UPDATE SKIP
+LOCKED``; SQLite a status-guarded ``UPDATE … RETURNING`` inside ``BEGIN IMMEDIATE``), and a
+message id that names the message everywhere it goes, so a crash between sending and recording
+is recognised on restart instead of being repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Channel, Delivery, Message, MessageStatus
+
+# A claim older than this is presumed abandoned by a crashed worker and taken over.
+STALE_CLAIM = timedelta(minutes=15)
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    """One stage of one item for one contact, as the planner decided it."""
+
+    state: str
+    item: str
+    stage: str
+    due: date
+    contact_id: int
+    channel: Channel
+    local_day: date
+    send_at: datetime
+    language: str
+    zone: str  # the recipient's IANA zone, to move the send time if the day is taken
+    purpose: str = "reminder"
+
+
+async def plan(session: AsyncSession, reminder: PlannedReminder, now: datetime) -> bool:
+    """Add a reminder to the ledger unless its key is already there; True when added.
+
+    It joins the person's message for that day on that channel, so items due together go out
+    as one message.
+    """
+    exists = await session.scalar(
+        select(Delivery.id).where(
+            Delivery.state_iso3 == reminder.state,
+            Delivery.item == reminder.item,
+            Delivery.stage == reminder.stage,
+            Delivery.contact_id == reminder.contact_id,
+            Delivery.channel == reminder.channel,
+        )
+    )
+    if exists is not None:
+        return False
+    message = await _open_message(session, reminder, now)
+    try:
+        async with session.begin_nested():
+            session.add(
+                Delivery(
+                    state_iso3=reminder.state,
+                    item=reminder.item,
+                    stage=reminder.stage,
+                    due=reminder.due,
+                    contact_id=reminder.contact_id,
+                    channel=reminder.channel,
+                    message_id=message.id,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        return False  # another process planned the same reminder a moment ago
+    return True
+
+
+async def _open_message(session: AsyncSession, reminder: PlannedReminder, now: datetime) -> Message:
+    """The pending message for that person, channel and day; a new one if none is pending."""
+    day = reminder.local_day
+    while True:
+        message = await session.scalar(
+            select(Message).where(
+                Message.contact_id == reminder.contact_id,
+                Message.channel == reminder.channel,
+                Message.local_day == day,
+                Message.purpose == reminder.purpose,
+            )
+        )
+        if message is None:
+            try:
+                async with session.begin_nested():
+                    message = Message(
+                        contact_id=reminder.contact_id,
+                        channel=reminder.channel,
+                        purpose=reminder.purpose,
+                        local_day=day,
+                        send_at=_same_local_time(reminder, day),
+                        language=reminder.language,
+                        created_at=now,
+                    )
+                    session.add(message)
+                return message
+            except IntegrityError:
+                continue  # created concurrently: read it back
+        if message.status == MessageStatus.PENDING:
+            return message
+        # That day's message is already out: at most one a day, so this one waits a day.
+        day += timedelta(days=1)
+
+
+def _same_local_time(reminder: PlannedReminder, day: date) -> datetime:
+    zone = ZoneInfo(reminder.zone)
+    wall = reminder.send_at.astimezone(zone).time().replace(tzinfo=None)
+    return datetime.combine(day, wall, zone).astimezone(UTC)
+
+
+async def claim(
+    session: AsyncSession, worker: str, now: datetime, *, limit: int = 50
+) -> Sequence[Message]:
+    """Take due messages for this worker; no other worker can take them until released."""
+    due = and_(
+        Message.send_at <= now,
+        or_(
+            and_(
+                Message.status == MessageStatus.PENDING,
+                or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+            ),
+            and_(Message.status == MessageStatus.CLAIMED, Message.claimed_at < now - STALE_CLAIM),
+        ),
+    )
+    candidates = select(Message.id).where(due).order_by(Message.send_at, Message.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    # The status guard in WHERE (re-checked by the UPDATE itself) is what makes a claim exclusive.
+    claimed_ids = (
+        await session.scalars(
+            update(Message)
+            .where(Message.id.in_(candidates.scalar_subquery()), due)
+            .values(status=MessageStatus.CLAIMED, claimed_by=worker, claimed_at=now)
+            .returning(Message.id)
+        )
+    ).all()
+    if not claimed_ids:
+        return []
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.id.in_(claimed_ids))
+        .options(selectinload(Message.deliveries))
+        .order_by(Message.id)
+        .execution_options(populate_existing=True)
+    )
+    return rows.all()
+
+
+async def record_sent(
+    session: AsyncSession, message_id: int, worker: str, now: datetime, external_id: str
+) -> bool:
+    """Mark a claimed message sent; False if this worker no longer held the claim."""
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.status == MessageStatus.CLAIMED,
+            Message.claimed_by == worker,
+        )
+        .values(status=MessageStatus.SENT, sent_at=now, external_id=external_id, error=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def record_failure(
+    session: AsyncSession,
+    message_id: int,
+    worker: str,
+    now: datetime,
+    error: str,
+    *,
+    permanent: bool,
+) -> None:
+    """Release a claim after a failure: retried later with backoff, or given up for the ISU."""
+    message = await session.get(Message, message_id)
+    if message is None or message.claimed_by != worker:
+        return
+    message.attempts += 1
+    message.error = error[:2000]
+    message.claimed_by = None
+    message.claimed_at = None
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        message.status = MessageStatus.FAILED
+        message.next_attempt_at = None
+    else:
+        message.status = MessageStatus.PENDING
+        message.next_attempt_at = now + retry_delay(message.attempts)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 1, 2, 4, 8, 16 minutes…, capped at two hours."""
+    return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=2))
+
+
+async def cancel_unsent(
+    session: AsyncSession, state: str, item: str, *, contact_id: int | None = None
+) -> int:
+    """Withdraw planned, unsent reminders for an item (report submitted, snoozed, opted out)."""
+    unsent = select(Message.id).where(
+        Message.status.in_((MessageStatus.PENDING, MessageStatus.FAILED))
+    )
+    conditions = [
+        Delivery.state_iso3 == state,
+        Delivery.item == item,
+        Delivery.cancelled.is_(False),
+        Delivery.message_id.in_(unsent.scalar_subquery()),
+    ]
+    if contact_id is not None:
+        conditions.append(Delivery.contact_id == contact_id)
+    result = await session.execute(update(Delivery).where(*conditions).values(cancelled=True))
+    await _cancel_empty_messages(session)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _cancel_empty_messages(session: AsyncSession) -> None:
+    live = select(Delivery.message_id).where(Delivery.cancelled.is_(False))
+    await session.execute(
+        update(Message)
+        .where(Message.status == MessageStatus.PENDING, Message.id.not_in(live.scalar_subquery()))
+        .values(status=MessageStatus.CANCELLED)
+    )
+
+
+async def counts_by_status(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(Message.status, func.count()).group_by(Message.status))
+    return {status.value: count for status, count in rows.all()}
