@@ -22,6 +22,8 @@ from schedules.clock import FixedClock
 from storage.db import Store, create_engine, open_store, upgrade
 from storage.models import Base
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 POSTGRES_URL = os.environ.get(
     "CCM_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from bot.cli.base import main
 from bot.cli.maintenance import db
+from bot.cli.reminders import deadlines, reminders
 from bot.cli.run import run
 from bot.cli.states import states
 
 main.add_command(db)
 main.add_command(states)
+main.add_command(reminders)
+main.add_command(deadlines)
 main.add_command(run)
 
 __all__ = ["main"]

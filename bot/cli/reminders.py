@@ -1,0 +1,207 @@
+"""``ccm-bot reminders`` and ``ccm-bot deadlines add``: the reminder engine by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from sqlalchemy import func, select
+
+from bot.app import create_app, reminder_policy
+from bot.cli.base import Context, Env, echo_json, echo_table, json_option, run_async, with_store
+from bot.cli.states import CLI_ACTOR, find_state
+from schedules.clock import FixedClock
+from schedules.planner import Due, load_snapshot, preview_day
+from schedules.zones import resolve_zone
+from storage.audit import record_change
+from storage.ledger import counts_by_status
+from storage.models import Contact, CustomDeadline, Delivery, Message, MessageStatus
+
+
+@click.group()
+def reminders() -> None:
+    """Preview, send and inspect reminders."""
+
+
+def due_record(due: Due) -> dict[str, Any]:
+    return {
+        "state": due.item.state,
+        "contact": due.recipient.contact.email,
+        "name": due.recipient.contact.name,
+        "channel": due.channel,
+        "language": due.recipient.language,
+        "item": due.item.item,
+        "stage": due.stage.name,
+        "due": due.item.due,
+        "send_at": due.send_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "local_time": due.send_at.astimezone(due.recipient.zone).isoformat(),
+        "timezone": due.recipient.zone.key,
+    }
+
+
+@reminders.command()
+@click.option(
+    "--on",
+    "day",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The day to preview (YYYY-MM-DD), in each recipient's own time zone.",
+)
+@json_option
+@with_store
+async def preview(env: Env, day: datetime, as_json: bool) -> None:
+    """Show exactly what would go out on a day, without sending anything."""
+    async with env.store.transaction() as session:
+        snapshot = await load_snapshot(session)
+    dues = preview_day(
+        snapshot,
+        reminder_policy(env.settings),
+        day.date(),
+        slack=env.settings.slack_enabled,
+        secretariat_zone=resolve_zone(env.settings.timezone).key,
+    )
+    records = [due_record(d) for d in dues]
+    if as_json:
+        echo_json(records)
+        return
+    if not records:
+        click.echo(f"Nothing would go out on {day.date()}.")
+        return
+    echo_table(
+        ["State", "Contact", "Channel", "Lang", "Item", "Stage", "Due", "Local time"],
+        [
+            (
+                r["state"],
+                r["contact"],
+                r["channel"],
+                r["language"],
+                r["item"],
+                r["stage"],
+                r["due"],
+                r["local_time"][:16].replace("T", " ") + " " + r["timezone"],
+            )
+            for r in records
+        ],
+    )
+
+
+@reminders.command("run-once")
+@click.option(
+    "--now",
+    "moment",
+    type=click.DateTime(
+        ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
+    ),
+    help="Pretend it is this moment (ISO 8601; UTC unless an offset is given).",
+)
+@click.pass_obj
+def run_once(context: Context, moment: datetime | None) -> None:
+    """Plan and send what is due once, then exit."""
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    clock = FixedClock(moment) if moment else context.clock
+
+    async def once() -> None:
+        app = create_app(context.settings, clock=clock)
+        sweep = await app.open()
+        try:
+            planned, sent = await sweep.run()
+        finally:
+            await app.stop()
+        click.echo(
+            f"{planned.planned} reminders planned, {planned.cancelled} withdrawn, "
+            f"{len(sent.sent)} messages sent, {sent.failed} failed."
+        )
+
+    run_async(once(), debug=context.debug)
+
+
+@reminders.command()
+@json_option
+@with_store
+async def status(env: Env, as_json: bool) -> None:
+    """What was sent, what is pending, what failed and why."""
+    async with env.store.transaction() as session:
+        counts = await counts_by_status(session)
+        rows = (
+            await session.execute(
+                select(Message, Contact.email, func.count(Delivery.id))
+                .join(Contact, Contact.id == Message.contact_id)
+                .join(Delivery, Delivery.message_id == Message.id)
+                .group_by(Message.id, Contact.email)
+                .order_by(Message.send_at.desc())
+                .limit(200)
+            )
+        ).all()
+    messages = [
+        {
+            "id": m.id,
+            "contact": email,
+            "channel": m.channel,
+            "purpose": m.purpose,
+            "status": m.status,
+            "send_at": m.send_at,
+            "sent_at": m.sent_at,
+            "items": items,
+            "attempts": m.attempts,
+            "external_id": m.external_id,
+            "error": m.error,
+        }
+        for m, email, items in rows
+    ]
+    if as_json:
+        echo_json({"counts": counts, "messages": messages})
+        return
+    click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "No reminders yet.")
+    failed = [m for m in messages if m["status"] == MessageStatus.FAILED]
+    if failed:
+        click.echo("\nFailed (not retried):")
+        echo_table(
+            ["Id", "Contact", "Channel", "Error"],
+            [(m["id"], m["contact"], m["channel"], m["error"]) for m in failed],
+        )
+    if messages:
+        click.echo("\nLatest:")
+        echo_table(
+            ["Id", "Contact", "Channel", "Status", "Send at (UTC)", "Items", "Attempts"],
+            [
+                (
+                    m["id"],
+                    m["contact"],
+                    m["channel"],
+                    m["status"],
+                    m["send_at"].strftime("%Y-%m-%d %H:%M"),
+                    m["items"],
+                    m["attempts"],
+                )
+                for m in messages[:30]
+            ],
+        )
+
+
+@click.group()
+def deadlines() -> None:
+    """Treaty deadlines and one-off dates the ISU adds."""
+
+
+@deadlines.command("add")
+@click.argument("state")
+@click.argument("title")
+@click.argument("due", type=click.DateTime(["%Y-%m-%d"]))
+@with_store
+async def add_deadline(env: Env, state: str, title: str, due: datetime) -> None:
+    """Add a one-off date for a State, e.g. an extension-request filing date or a meeting."""
+    if not title.strip():
+        raise click.BadParameter('give the date a title, e.g. "Extension request due"')
+    found = await find_state(env.store, state)
+    async with env.store.transaction() as session:
+        custom = CustomDeadline(
+            state_iso3=found.iso3, title=title.strip()[:200], due=due.date(), created_at=env.now()
+        )
+        session.add(custom)
+        await session.flush()
+        record_change(session, CLI_ACTOR, env.now(), custom, "create", None)
+    click.echo(f"Added for {found.name_en}: {title} on {due.date()} (custom-{custom.id}).")
+    if due.date() < env.now().date():
+        click.echo("Note: that date is in the past, so no reminder will be sent for it.", err=True)

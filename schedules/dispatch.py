@@ -1,0 +1,205 @@
+"""Sending what the ledger says is due: claim, send through a transport, record, retry.
+
+The transports (mail outbox, SMTP, Slack) live in ``bot``; this module only knows the small
+interface they share, so the exactly-once rules are written once for every channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Store
+from storage.ledger import PlannedReminder, claim, plan, record_failure, record_sent
+from storage.models import Channel, Contact, CustomDeadline, Message, State
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A send failed. ``permanent`` failures are not retried (bad address, unknown user)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, fallback: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+        # True when another channel may still reach the person (Slack user gone: try email).
+        self.fallback = fallback
+
+
+@dataclass(frozen=True)
+class ReminderItem:
+    state: str
+    state_name: str
+    item: str
+    stage: str
+    due: date
+    title: str | None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One claimed message with everything a transport needs to compose and address it."""
+
+    message_id: int
+    purpose: str
+    channel: Channel
+    local_day: date  # the recipient's day it is for; also keeps its Message-ID stable
+    language: str
+    zone: str
+    contact_id: int
+    name: str
+    email: str | None
+    slack_user_id: str | None
+    items: tuple[ReminderItem, ...]
+    delivery_ids: tuple[int, ...]
+
+
+class Transport(Protocol):
+    """Sends one message on one channel and returns its external id (Message-ID, Slack ts)."""
+
+    async def send(self, outgoing: Outgoing) -> str: ...
+
+    async def find_sent(self, outgoing: Outgoing) -> str | None:
+        """The external id if this message already went out (a crash before recording)."""
+        ...
+
+
+@dataclass
+class Dispatcher:
+    store: Store
+    transports: Mapping[Channel, Transport]
+    worker: str
+
+    async def dispatch(self, now: datetime, *, limit: int = 50) -> DispatchResult:
+        """Send every due message once; returns what happened, for logs and `reminders run-once`."""
+        result = DispatchResult()
+        while True:
+            async with self.store.transaction() as session:
+                claimed = await claim(session, self.worker, now, limit=limit)
+                batch = [await _outgoing(session, message) for message in claimed]
+            if not batch:
+                return result
+            for outgoing in batch:
+                await self._send_one(outgoing, now, result)
+            if len(batch) < limit:
+                return result
+
+    async def _send_one(self, outgoing: Outgoing, now: datetime, result: DispatchResult) -> None:
+        transport = self.transports.get(outgoing.channel)
+        if not outgoing.items:
+            await self._fail(outgoing, now, "nothing left to send", permanent=True)
+            return
+        if transport is None:
+            await self._fail(
+                outgoing, now, f"no {outgoing.channel} transport configured", permanent=True
+            )
+            await self._fall_back(outgoing, now)
+            result.failed += 1
+            return
+        try:
+            external_id = await transport.find_sent(outgoing) or await transport.send(outgoing)
+        except DeliveryError as exc:
+            log.warning(
+                "message %s to contact %s failed: %s", outgoing.message_id, outgoing.contact_id, exc
+            )
+            await self._fail(outgoing, now, str(exc), permanent=exc.permanent)
+            if exc.fallback:
+                await self._fall_back(outgoing, now)
+            result.failed += 1
+            return
+        async with self.store.transaction() as session:
+            await record_sent(session, outgoing.message_id, self.worker, now, external_id)
+        result.sent.append(outgoing)
+
+    async def _fail(
+        self, outgoing: Outgoing, now: datetime, reason: str, *, permanent: bool
+    ) -> None:
+        async with self.store.transaction() as session:
+            await record_failure(
+                session, outgoing.message_id, self.worker, now, reason, permanent=permanent
+            )
+
+    async def _fall_back(self, outgoing: Outgoing, now: datetime) -> None:
+        """Slack could not reach the person: the same reminders go by email, still once each."""
+        if outgoing.channel is Channel.EMAIL or not outgoing.email:
+            return
+        async with self.store.transaction() as session:
+            for item in outgoing.items:
+                await plan(
+                    session,
+                    PlannedReminder(
+                        state=item.state,
+                        item=item.item,
+                        stage=item.stage,
+                        due=item.due,
+                        contact_id=outgoing.contact_id,
+                        channel=Channel.EMAIL,
+                        local_day=now.date(),
+                        send_at=now,
+                        language=outgoing.language,
+                        zone=outgoing.zone,
+                        purpose=outgoing.purpose,
+                    ),
+                    now,
+                )
+
+
+@dataclass
+class DispatchResult:
+    sent: list[Outgoing] = field(default_factory=list)
+    failed: int = 0
+
+
+async def _outgoing(session: AsyncSession, message: Message) -> Outgoing:
+    contact = await session.get(Contact, message.contact_id)
+    assert contact is not None
+    live = [d for d in message.deliveries if not d.cancelled]
+    states = {
+        s.iso3: s
+        for s in await session.scalars(
+            select(State).where(State.iso3.in_({d.state_iso3 for d in live}))
+        )
+    }
+    titles = await _custom_titles(session, [d.item for d in live])
+    return Outgoing(
+        message_id=message.id,
+        purpose=message.purpose,
+        channel=message.channel,
+        local_day=message.local_day,
+        language=message.language,
+        zone=contact.timezone or _first_zone(states.values()),
+        contact_id=contact.id,
+        name=contact.name,
+        email=contact.email,
+        slack_user_id=contact.slack_user_id,
+        items=tuple(
+            ReminderItem(
+                d.state_iso3,
+                states[d.state_iso3].name(message.language),
+                d.item,
+                d.stage,
+                d.due,
+                titles.get(d.item),
+            )
+            for d in live
+        ),
+        delivery_ids=tuple(d.id for d in live),
+    )
+
+
+def _first_zone(states: Iterable[State]) -> str:
+    return next((s.timezone for s in states), "Etc/UTC")
+
+
+async def _custom_titles(session: AsyncSession, items: list[str]) -> dict[str, str]:
+    ids = [int(i.removeprefix("custom-")) for i in items if i.startswith("custom-")]
+    if not ids:
+        return {}
+    rows = await session.scalars(select(CustomDeadline).where(CustomDeadline.id.in_(ids)))
+    return {f"custom-{row.id}": row.title for row in rows}
