@@ -1,7 +1,8 @@
 """The people the bot talks to: finding, adding, updating and forgetting contacts.
 
 Emails are stored lowercased and looked up case-insensitively: Exchange and most providers
-treat ``Ana.Perez@minrel.gob.cl`` and ``ana.perez@minrel.gob.cl`` as one mailbox.
+treat ``Ana.Perez@minrel.gob.cl`` and ``ana.perez@minrel.gob.cl`` as one mailbox. Code that
+writes a ``Contact`` itself must lowercase the address too (``normalise_email``).
 
 Forgetting a person (``forget_contact``) blanks their personal fields but keeps the row, so the
 needs, offers and reports they logged stay attributed to their State and role. The audit log is
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import Actor, record_change, snapshot
@@ -52,9 +53,9 @@ def normalise_email(email: str) -> str:
 
 
 async def contact_by_email(session: AsyncSession, email: str) -> Contact | None:
-    return await session.scalar(
-        select(Contact).where(func.lower(Contact.email) == normalise_email(email))
-    )
+    # An equality on the stored (lowercased) address uses the unique index; lower(email) would
+    # scan the table on every lookup, which an import of thousands of rows notices.
+    return await session.scalar(select(Contact).where(Contact.email == normalise_email(email)))
 
 
 async def contact_by_slack_id(session: AsyncSession, slack_user_id: str) -> Contact | None:

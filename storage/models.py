@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -465,3 +466,67 @@ class OptOut(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
     kind: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
+
+
+class DraftStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DISCARDED = "discarded"
+
+
+class Draft(Base):
+    """What the bot understood and will record once the person confirms it.
+
+    Nothing a person wrote in their own words is stored as a record before they confirm; the
+    draft keeps it between the question and the answer, on whichever channel the answer comes.
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = (Index("ix_drafts_contact_status", "contact_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    intent: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    via: Mapped[Via] = mapped_column(_enum(Via))
+    original_text: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(5))
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    status: Mapped[DraftStatus] = mapped_column(_enum(DraftStatus), default=DraftStatus.PENDING)
+    created_at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """Slack event ids already handled: a retried event is answered but not processed twice."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class InboundStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+class InboundMail(Base):
+    """Every accepted email, stored before it is processed, so a crash loses nothing."""
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (Index("ix_inbound_mail_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime]
+    envelope_from: Mapped[str] = mapped_column(String(998))
+    envelope_to: Mapped[list[str]] = mapped_column(JSON)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[InboundStatus] = mapped_column(
+        _enum(InboundStatus), default=InboundStatus.RECEIVED
+    )
+    outcome: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None]

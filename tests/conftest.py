@@ -19,8 +19,11 @@ import pytest
 from sqlalchemy import text
 
 from schedules.clock import FixedClock
+from storage.audit import SYSTEM
 from storage.db import Store, create_engine, open_store, upgrade
 from storage.models import Base
+from storage.states import load_states
+from storage.treaty_data import load_treaty_data
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -101,3 +104,11 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2027, 3, 31, 6, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def loaded_store(store: Store) -> Store:
+    """A store with the shipped treaty data loaded (112 States Parties, signatories)."""
+    async with store.transaction() as session:
+        await load_states(session, load_treaty_data(), SYSTEM, datetime(2026, 11, 1, tzinfo=UTC))
+    return store

@@ -134,7 +134,7 @@ async def status(env: Env, as_json: bool) -> None:
                 .limit(200)
             )
         ).all()
-    messages = [
+    messages: list[dict[str, Any]] = [
         {
             "id": m.id,
             "contact": email,

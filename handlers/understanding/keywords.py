@@ -22,6 +22,8 @@ class Intent(StrEnum):
     CONFIRM = "confirm"
     CORRECT = "correct"
     WITHDRAW = "withdraw"
+    # Only ever a button: open the form again to change a draft or a record.
+    EDIT = "edit"
     UNKNOWN = "unknown"
 
 

@@ -1,0 +1,58 @@
+"""``ccm-bot chat --as EMAIL``: the conversation core in a terminal, a third channel.
+
+ISU staff can try every conversation without a Slack workspace, and tests can drive it.
+"""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.base import Env, Failure, with_store
+from handlers.conversation import Conversation
+from handlers.replies import Reply
+from handlers.turns import Turn, identify
+from schedules.zones import resolve_zone
+from storage.models import Via
+
+
+def render_for_terminal(reply: Reply) -> str:
+    lines = [reply.text]
+    if reply.choices:
+        lines.append("")
+        lines.extend(
+            f"  [{choice.keyword or choice.action.value}] {choice.label}"
+            for choice in reply.choices
+        )
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--as", "email", required=True, help="Speak as the contact with this email address.")
+@click.option(
+    "--about", help="The reminder being answered, as ISO3:item (e.g. FRA:art7-annual-2026)."
+)
+@with_store
+async def chat(env: Env, email: str, about: str | None) -> None:
+    """Talk to the bot in the terminal as a contact (type a blank line or Ctrl-D to stop)."""
+    zone = resolve_zone(env.settings.timezone).key
+    async with env.store.transaction() as session:
+        speaker = await identify(session, fallback_zone=zone, email=email)
+    if speaker is None:
+        raise Failure(
+            f"{email} is not an active contact; add it with `ccm-bot contacts import FILE` first"
+        )
+    conversation = Conversation(env.store, env.clock, env.settings.reminders.snooze_days)
+    click.echo(
+        f"Speaking as {speaker.name} ({speaker.state or speaker.role}), in {speaker.language}."
+    )
+    while True:
+        try:
+            text = click.prompt("you", default="", show_default=False, prompt_suffix="> ")
+        except (EOFError, click.Abort):
+            break
+        if not text.strip():
+            break
+        reply = await conversation.handle(
+            Turn(speaker=speaker, via=Via.TERMINAL, text=text, about=about)
+        )
+        click.echo(render_for_terminal(reply))

@@ -1,0 +1,164 @@
+"""``ccm-bot contacts`` and ``ccm-bot import``: people and existing records from CSV or XLSX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.cli.base import Env, Failure, echo_json, echo_table, json_option, with_store
+from bot.cli.states import CLI_ACTOR, resolve_state_code
+from handlers.imports import ImportKind, ImportRejected, ImportResult, TableError, run_import
+from storage.contacts import UnknownContact, forget_contact, list_contacts
+from storage.models import Contact, Role
+
+file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Check every row and report, without writing anything."
+)
+
+
+async def import_file(env: Env, kind: ImportKind, file: Path, dry_run: bool) -> None:
+    """Check, then write all rows or none; every bad row is listed with its line."""
+    with click.progressbar(length=0, label=f"Importing {kind.value}", show_pos=True) as bar:
+        done = 0
+
+        def advance(total: int) -> None:
+            nonlocal done
+            bar.length = max(bar.length or 0, total)
+            bar.update(total - done)
+            done = total
+
+        try:
+            async with env.store.transaction() as session:
+                result = await run_import(
+                    session,
+                    kind,
+                    file,
+                    actor=CLI_ACTOR,
+                    now=env.now(),
+                    resolve_state=resolve_state_code,
+                    dry_run=dry_run,
+                    progress=advance,
+                )
+        except TableError as exc:
+            raise Failure(f"{file}: {exc}") from None
+        except ImportRejected as exc:
+            lines = [f"{file}: refused, nothing was imported. Fix these rows and try again:"]
+            lines += [f"  line {e.line}, {e.column}: {e.message}" for e in exc.errors]
+            raise Failure("\n".join(lines)) from None
+    click.echo(_summary(result, dry_run))
+
+
+def _summary(result: ImportResult, dry_run: bool) -> str:
+    verb = "would be" if dry_run else "were"
+    notes = "".join(f"\nnote: {note}" for note in result.notes)
+    return (
+        f"{result.rows} rows checked: {result.created} {verb} added, {result.updated} {verb} "
+        f"updated, {result.unchanged} unchanged.{notes}"
+    )
+
+
+def contact_record(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "slack_user_id": contact.slack_user_id,
+        "state": contact.state_iso3,
+        "organisation": contact.organisation,
+        "role": contact.role,
+        "language": contact.language,
+        "timezone": contact.timezone,
+        "channel": contact.channel,
+        "active": contact.active,
+        "email_bouncing": contact.email_bouncing,
+        "forgotten": contact.forgotten_at is not None,
+    }
+
+
+@click.group()
+def contacts() -> None:
+    """Delegates, coordinators, ISU staff and partners."""
+
+
+@contacts.command("import")
+@file_argument
+@dry_run_option
+@with_store
+async def import_contacts(env: Env, file: Path, dry_run: bool) -> None:
+    """Add or update contacts from a CSV or XLSX file (matched on email)."""
+    await import_file(env, ImportKind.CONTACTS, file, dry_run)
+
+
+@contacts.command("list")
+@click.option("--state", help="Only this State (ISO3 or name).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), help="Only this role.")
+@json_option
+@with_store
+async def list_(env: Env, state: str | None, role: str | None, as_json: bool) -> None:
+    """List contacts."""
+    code = (resolve_state_code(state) or state.upper()) if state else None
+    async with env.store.transaction() as session:
+        rows = await list_contacts(session, state=code, role=Role(role) if role else None)
+    records = [contact_record(c) for c in rows]
+    if as_json:
+        echo_json(records)
+        return
+    echo_table(
+        ["State", "Name", "Email", "Role", "Lang", "Channel", "Active"],
+        [
+            (
+                r["state"],
+                r["name"],
+                r["email"],
+                r["role"],
+                r["language"] or "(State's)",
+                r["channel"],
+                "yes" if r["active"] else "no",
+            )
+            for r in records
+        ],
+    )
+
+
+@contacts.command()
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_store
+async def forget(env: Env, email: str, yes: bool) -> None:
+    """Erase a person's personal data on request; the records they logged stay, attributed to
+    their State and role."""
+    if not yes and not click.confirm(f"Erase the personal data of {email}?"):
+        raise click.Abort()
+    try:
+        async with env.store.transaction() as session:
+            contact = await forget_contact(session, CLI_ACTOR, env.now(), email)
+    except UnknownContact:
+        raise Failure(
+            f"no contact has the address {email!r}; see `ccm-bot contacts list`"
+        ) from None
+    click.echo(f"Forgotten: contact #{contact.id} ({contact.state_iso3 or contact.role}).")
+
+
+def _import_command(kind: ImportKind, summary: str) -> click.Command:
+    @with_store
+    async def command(env: Env, file: Path, dry_run: bool) -> None:
+        await import_file(env, kind, file, dry_run)
+
+    return click.command(kind.value, help=summary)(file_argument(dry_run_option(command)))
+
+
+@click.group("import")
+def imports() -> None:
+    """Import existing records (CSV or XLSX): reports, needs, capacities, assistance."""
+
+
+for _kind, _summary_text in (
+    (ImportKind.REPORTS, "Article 7 reports received."),
+    (ImportKind.NEEDS, "Needs (requests for assistance)."),
+    (ImportKind.CAPACITIES, "Capacities (offers to assist)."),
+    (ImportKind.ASSISTANCE, "Assistance reported provided or received."),
+):
+    imports.add_command(_import_command(_kind, _summary_text))

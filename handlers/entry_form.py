@@ -1,0 +1,139 @@
+"""The fields of a need or an offer: their names, choices and validation, for every channel.
+
+Slack's modal, an email ``CORRECT`` and the terminal all validate through here, so the same
+mistake gets the same explanation, next to the field it concerns, in the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import list_currencies
+
+from handlers.i18n import Translator, _
+from handlers.understanding import parse_amount
+from storage.models import Category, EntryKind, EntryStatus, Visibility
+
+CATEGORY_LABELS: Mapping[Category, str] = {
+    Category.STOCKPILE_DESTRUCTION: _("Stockpile destruction"),
+    Category.SURVEY_CLEARANCE: _("Survey and clearance"),
+    Category.RISK_EDUCATION: _("Risk education"),
+    Category.VICTIM_ASSISTANCE: _("Victim assistance"),
+    Category.SOCIO_ECONOMIC: _("Socio-economic recovery"),
+    Category.NATIONAL_PLANNING: _("National planning"),
+    Category.EQUIPMENT: _("Equipment"),
+    Category.TRAINING_EXPERTISE: _("Training and expertise"),
+    Category.FUNDING: _("Funding"),
+    Category.OTHER: _("Other"),
+}
+ARTICLE_LABELS: Mapping[str, str] = {
+    "3": _("Article 3 — stockpile destruction"),
+    "4": _("Article 4 — clearance and risk education"),
+    "5": _("Article 5 — victim assistance"),
+    "6": _("Article 6 — international cooperation"),
+}
+VISIBILITY_LABELS: Mapping[Visibility, str] = {
+    Visibility.PUBLIC: _("Public"),
+    Visibility.STATES_PARTIES: _("States Parties"),
+    Visibility.COORDINATORS: _("Coordinators only"),
+}
+STATUS_LABELS: Mapping[EntryStatus, str] = {
+    EntryStatus.OPEN: _("Open"),
+    EntryStatus.IN_DISCUSSION: _("In discussion"),
+    EntryStatus.MET: _("Met"),
+    EntryStatus.WITHDRAWN: _("Withdrawn"),
+}
+FIELD_LABELS: Mapping[str, str] = {
+    "description": _("Description"),
+    "article": _("Article"),
+    "category": _("Category"),
+    "amount": _("Amount"),
+    "currency": _("Currency"),
+    "period_start": _("From"),
+    "period_end": _("Until"),
+    "focus": _("Countries or regions of focus"),
+    "visibility": _("Who may see it"),
+    "status": _("Status"),
+}
+MAX_DESCRIPTION = 3000
+
+
+@dataclass(frozen=True)
+class Checked:
+    values: dict[str, Any]
+    errors: dict[str, str]
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def check_entry_fields(fields: Mapping[str, str], kind: EntryKind, t: Translator) -> Checked:
+    """Validate form fields (all strings, as every channel delivers them); errors by field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    description = (fields.get("description") or "").strip()
+    if not description:
+        errors["description"] = t.gettext("Describe what is needed or offered.")
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = t.gettext(
+            "Keep the description under {count} characters.", count=MAX_DESCRIPTION
+        )
+    values["description"] = description
+    article = (fields.get("article") or "").strip()
+    if article and article not in ARTICLE_LABELS:
+        errors["article"] = t.gettext("Choose Article 3, 4, 5 or 6.")
+    values["article"] = int(article) if article in ARTICLE_LABELS else None
+    category = (fields.get("category") or "other").strip()
+    try:
+        values["category"] = Category(category)
+    except ValueError:
+        errors["category"] = t.gettext("Choose one of the categories.")
+    amount_text = (fields.get("amount") or "").strip()
+    currency = (fields.get("currency") or "").strip().upper()
+    values["amount"] = values["currency"] = None
+    if amount_text:
+        parsed = parse_amount(f"{amount_text} {currency}".strip())
+        number = parsed[0] if parsed else _plain_decimal(amount_text)
+        if number is None or number <= 0:
+            errors["amount"] = t.gettext("Write the amount as a number, e.g. 250000.")
+        else:
+            values["amount"] = number
+            currency = currency or (parsed[1] if parsed else "")
+            if currency not in list_currencies():
+                errors["currency"] = t.gettext("Give the currency as a code, e.g. USD or EUR.")
+            values["currency"] = currency
+    start, end = fields.get("period_start") or "", fields.get("period_end") or ""
+    values["period_start"], values["period_end"] = _date(start), _date(end)
+    for name, text in (("period_start", start), ("period_end", end)):
+        if text.strip() and values[name] is None:
+            errors[name] = t.gettext("Write the date as YYYY-MM-DD.")
+    if (
+        values["period_start"]
+        and values["period_end"]
+        and values["period_end"] < values["period_start"]
+    ):
+        errors["period_end"] = t.gettext("The end comes before the start.")
+    values["focus"] = [f.strip() for f in (fields.get("focus") or "").split(",") if f.strip()]
+    visibility = (fields.get("visibility") or Visibility.STATES_PARTIES).strip()
+    try:
+        values["visibility"] = Visibility(visibility)
+    except ValueError:
+        errors["visibility"] = t.gettext("Choose who may see it.")
+    if kind is EntryKind.NEED:
+        values.pop("focus")
+    return Checked(values, errors)
+
+
+def _plain_decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(" ", "").replace(",", ""))
+    except InvalidOperation:
+        return None
