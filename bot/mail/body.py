@@ -174,6 +174,7 @@ def _tags(names: str) -> frozenset[str]:
 
 _VOID = _tags("area base br col embed hr img input link meta param source track wbr")
 _SKIPPED = _tags("script style head title template noscript object iframe svg math xml select")
+_HEAD_CONTENT = _tags("title meta link style script base noscript template xml")
 _BLOCKS = _tags(
     """address article aside blockquote center dd details div dl dt fieldset figcaption figure
     footer form h1 h2 h3 h4 h5 h6 header li main nav ol p pre section summary table tbody
@@ -232,8 +233,8 @@ class _TextExtractor(HTMLParser):
         if self._stopped:
             return
         if self._skip_tag is not None:
-            if self._skip_tag == "head" and tag == "body":
-                self._skip_tag = None  # a <body> without </head>
+            if self._skip_tag == "head" and tag not in _HEAD_CONTENT:
+                self._skip_tag = None  # a body tag without </head>: the head has ended
             elif tag == self._skip_tag:
                 self._skip_nesting += 1
                 return
@@ -377,40 +378,58 @@ def _utf16_without_bom(data: bytes) -> str:
     return data.decode("utf-16-le" if odd_zeros > even_zeros else "utf-16-be", errors="replace")
 
 
+def _codec(label: str) -> str | None:
+    """Python's name for a MIME charset label, or None if it is not a usable text charset."""
+    try:
+        info = codecs.lookup(label.strip().strip("\"'"))
+    except LookupError:
+        return None
+    # Python marks bytes-to-bytes codecs ("base64", "zlib", "rot13") as not text encodings.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _REFUSED_CODECS:
+        return None
+    return info.name
+
+
+_UTF8_MULTIBYTE_RE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _guess(data: bytes) -> str:
+    """Unlabelled or mislabelled 8-bit text is utf-8 or windows-1252 in practice.
+
+    Utf-8 with a few broken bytes still shows utf-8 sequences: keep it, with replacement
+    characters. Without any, it is a Western 8-bit charset: windows-1252, which browsers also
+    use for "iso-8859-1" (curly quotes and € live in 0x80-0x9f), then latin-1, which always works.
+    """
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return text
+    if _UTF8_MULTIBYTE_RE.search(data):
+        return data.decode("utf-8", errors="replace")
+    return _strict(data, "cp1252") or data.decode("latin-1")
+
+
 def _decode_text(data: bytes, label: str | None, found: _Found) -> str:
     """Bytes to text, trusting a byte-order mark over the label and never raising."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, errors="replace")
-    name: str | None = None
-    if label:
-        try:
-            name = codecs.lookup(label.strip().strip("\"'")).name
-        except LookupError:
-            name = None
-        if name in _REFUSED_CODECS:
-            name = None
-        if name is None:
-            found.problem(f"unknown charset {label!r}")
+    name = _codec(label) if label else None
+    if label and name is None:
+        found.problem(f"unknown charset {label!r}")
     if name == "utf-16":  # with a BOM it was handled above
         return _utf16_without_bom(data)
     if name in (None, "ascii", "iso8859-1"):
-        # Unlabelled or mislabelled 8-bit mail is utf-8 or windows-1252 in practice; browsers
-        # read "iso-8859-1" as windows-1252 too (curly quotes and € live in 0x80-0x9f).
-        for codec in ("utf-8", "cp1252"):
-            text = _strict(data, codec)
-            if text is not None:
-                return text
-        return data.decode("latin-1")
+        return _guess(data)
     text = _strict(data, name)
     if text is not None:
         return text
     found.problem(f"undecodable charset {label!r}")
-    if name != "utf-8":
-        text = _strict(data, "utf-8")
-        if text is not None:
-            return text
-    return data.decode(name, errors="replace")
+    if name == "utf-8":
+        return _guess(data)
+    # A multibyte charset (iso-2022-jp, gb2312…) with a damaged byte: keep the rest readable.
+    return _strict(data, "utf-8") or data.decode(name, errors="replace")
 
 
 def _unflow(text: str, *, delsp: bool) -> str:
@@ -476,6 +495,23 @@ def _is_body_candidate(part: Message) -> bool:
         return False
 
 
+_BOUNDARY_LINE_RE = re.compile(r"^--(\S{1,200}?)[ \t]*\r?\n(?=Content-)", re.MULTILINE | re.I)
+
+
+def _reparse_with_guessed_boundary(content_type: str, raw: str) -> Message | None:
+    """Read a multipart whose boundary parameter is missing, using the first delimiter line
+    that is followed by part headers."""
+    match = _BOUNDARY_LINE_RE.search(raw)
+    if match is None:
+        return None
+    head = f'Content-Type: {content_type}; boundary="{match.group(1)}"\n\n'
+    # surrogateescape: a message parsed from bytes keeps undecodable bytes as surrogates.
+    reparsed = message_from_bytes(
+        (head + raw).encode("utf-8", "surrogateescape"), policy=policy.default
+    )
+    return reparsed if reparsed.is_multipart() else None
+
+
 def _has_text(body: _Body) -> bool:
     text = html_to_text(body.text) if body.kind == "html" else body.text
     return bool(text.strip())
@@ -509,10 +545,14 @@ def _collect(part: Message, found: _Found, depth: int = 0) -> list[_Body]:
             return next((bodies for bodies in options if bodies), [])
         return [body for child in children for body in _collect(child, found, depth + 1)]
     if part.get_content_maintype() == "multipart":
-        # No boundary, or none found: the parser left the raw text. Read it as plain text.
-        found.problem("malformed MIME: multipart without readable parts")
+        # No boundary parameter (or one that never occurs): the parser left the raw text.
+        found.problem("malformed MIME: multipart without a usable boundary")
         raw = part.get_payload()
-        return [_Body("plain", raw if isinstance(raw, str) else "")]
+        raw = raw if isinstance(raw, str) else ""
+        reparsed = _reparse_with_guessed_boundary(content_type, raw)
+        if reparsed is not None:
+            return _collect(reparsed, found, depth + 1)
+        return [_Body("plain", raw)]
     if _is_body_candidate(part):
         text = _decoded_part(part, found)
         if content_type == "text/html":

@@ -10,6 +10,8 @@ ordinary messages written by people, so it says nothing about who wrote this one
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -188,15 +190,22 @@ def _overall(recipients: tuple[RecipientStatus, ...]) -> BounceVerdict:
 
 
 def _status_blocks(part: Message) -> list[Message]:
-    """The header blocks of a message/delivery-status part (the parser splits them itself
-    unless the part was transfer-encoded, in which case we do)."""
+    """The header blocks of a message/delivery-status part.
+
+    The parser splits them itself, except when the part is base64-encoded (rare, but seen):
+    it then leaves header-less blocks holding the encoded text, which we decode and split.
+    """
     payload = part.get_payload()
-    if isinstance(payload, list):
-        return [block for block in payload if isinstance(block, Message)]
-    raw = part.get_payload(decode=True)
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(payload)
-    blocks = re.split(r"\r?\n[ \t]*\r?\n", text.strip())
-    return [message_from_string(block + "\n", policy=policy.default) for block in blocks if block]
+    blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
+    if _header(part, "Content-Transfer-Encoding").lower() != "base64":
+        return blocks
+    encoded = "".join(str(b.get_payload()) for b in blocks) if blocks else str(payload)
+    try:
+        text = base64.b64decode("".join(encoded.split()) + "==").decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return []
+    chunks = re.split(r"\r?\n[ \t]*\r?\n", text.strip())
+    return [message_from_string(chunk + "\n", policy=policy.default) for chunk in chunks if chunk]
 
 
 def _address_field(value: str) -> str:

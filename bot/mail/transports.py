@@ -1,0 +1,231 @@
+"""Email transports for the dispatcher: an outbox folder of ``.eml`` files, or an SMTP server.
+
+Both implement ``schedules.dispatch.Transport``. The external id they return is the
+message's Message-ID, which ``render_email`` derives from the message's key and day: the
+same message composed twice has the same Message-ID, so a resend after a crash is
+recognised as a duplicate (by the outbox here, by receiving servers and clients for SMTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+
+import aiosmtplib
+
+from bot.settings import SmtpTarget
+from schedules.dispatch import DeliveryError, Outgoing
+
+__all__ = ["Composer", "OutboxTransport", "SmtpTransport"]
+
+log = logging.getLogger(__name__)
+
+Composer = Callable[[Outgoing], EmailMessage]
+"""Builds the email for one claimed message (compose the reply, then ``render_email``)."""
+
+# CRLF line endings: the form of a message on the wire and of .eml files mail clients open.
+_WIRE = policy.SMTP
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@-]")
+
+
+def _recipient(outgoing: Outgoing) -> str:
+    """The address to send to; a message without a usable one can never be delivered."""
+    address = (outgoing.email or "").strip()
+    _name, parsed = parseaddr(address)
+    if not address or parsed != address or "@" not in address or any(c.isspace() for c in address):
+        raise DeliveryError(
+            f"contact {outgoing.contact_id} has no usable email address", permanent=True
+        )
+    return address
+
+
+def _message_id(msg: EmailMessage) -> str:
+    message_id = msg.get("Message-ID")
+    if not message_id:
+        raise ValueError("the composer must set a Message-ID (render_email does)")
+    return str(message_id).strip()
+
+
+class OutboxTransport:
+    """Writes each message as ``<outbox>/<message-id>.eml``, for development and for a relay
+    that picks files up. The file's existence is the record that the message went out."""
+
+    def __init__(self, outbox_dir: Path, composer: Composer) -> None:
+        self.outbox_dir = Path(outbox_dir)
+        self.composer = composer
+
+    def path_for(self, message_id: str) -> Path:
+        """``<token@domain>`` → ``<outbox>/token@domain.eml``."""
+        name = _UNSAFE_FILENAME.sub("_", message_id.strip().strip("<>"))
+        return self.outbox_dir / f"{name}.eml"
+
+    async def send(self, outgoing: Outgoing) -> str:
+        _recipient(outgoing)
+        msg = self.composer(outgoing)
+        message_id = _message_id(msg)
+        await asyncio.to_thread(self._write, self.path_for(message_id), msg.as_bytes(policy=_WIRE))
+        return message_id
+
+    async def find_sent(self, outgoing: Outgoing) -> str | None:
+        if not outgoing.email:
+            return None
+        message_id = _message_id(self.composer(outgoing))
+        exists = await asyncio.to_thread(self.path_for(message_id).is_file)
+        return message_id if exists else None
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """Whole file or nothing: a crash mid-write must not leave a file find_sent trusts."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+class SmtpTransport:
+    """Sends through one SMTP connection, opened on first use and kept for later sends.
+
+    Sends are serialised on the connection. A connection the server closed while idle is
+    noticed with a NOOP before reuse and replaced, never by resending: once DATA has gone out
+    a retry could deliver twice, so a failure mid-send is reported as transient and the
+    dispatcher's retry (same Message-ID) is what sends again.
+    """
+
+    def __init__(
+        self,
+        target: SmtpTarget,
+        composer: Composer,
+        *,
+        timeout: float = 30,
+        envelope_from: str | None = None,
+    ) -> None:
+        self.target = target
+        self.composer = composer
+        self.timeout = timeout
+        # The bounce address; the From address unless given.
+        self.envelope_from = envelope_from
+        self._client: aiosmtplib.SMTP | None = None
+        self._lock = asyncio.Lock()
+
+    async def find_sent(self, outgoing: Outgoing) -> str | None:
+        """Always None: SMTP cannot tell. A resend keeps its Message-ID, so receiving
+        servers and clients can drop the duplicate."""
+        return None
+
+    async def send(self, outgoing: Outgoing) -> str:
+        recipient = _recipient(outgoing)
+        msg = self.composer(outgoing)
+        message_id = _message_id(msg)
+        sender = self.envelope_from or parseaddr(str(msg.get("From", "")))[1]
+        async with self._lock:
+            try:
+                client = await self._connected()
+                await client.send_message(msg, sender=sender, recipients=[recipient])
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                raise _refused(recipient, exc) from exc
+            except aiosmtplib.SMTPDataError as exc:
+                # 5xx after DATA: this message is refused as it is (spam, size, policy).
+                raise DeliveryError(
+                    f"message refused by the mail server: {exc.code} {exc.message}",
+                    permanent=exc.code >= 500,
+                ) from exc
+            except aiosmtplib.SMTPSenderRefused as exc:
+                # Our own From refused: a configuration problem, not the recipient's.
+                raise DeliveryError(
+                    f"sender {exc.sender} refused by the mail server: {exc.code} {exc.message}"
+                ) from exc
+            except aiosmtplib.SMTPResponseException as exc:
+                self._drop()
+                raise DeliveryError(f"mail server error: {exc.code} {exc.message}") from exc
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                self._drop()
+                raise DeliveryError(
+                    f"mail server {self.target.host}:{self.target.port} unavailable: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+        log.debug("sent %s to %s", message_id, recipient)
+        return message_id
+
+    async def close(self) -> None:
+        """Say goodbye to the server (QUIT) and close the connection."""
+        async with self._lock:
+            client, self._client = self._client, None
+            if client is None or not client.is_connected:
+                return
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        client = self._client
+        if client is not None and client.is_connected:
+            try:
+                await client.noop()
+                return client
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                log.info("SMTP connection to %s lost; reconnecting", self.target.host)
+        self._drop()
+        client = aiosmtplib.SMTP(
+            hostname=self.target.host,
+            port=self.target.port,
+            username=self.target.username or None,
+            password=self.target.password if self.target.username else None,
+            use_tls=self.target.use_tls,
+            # Explicit, never opportunistic: the operator's URL says whether to upgrade.
+            # Implicit TLS (smtps://) already encrypts; aiosmtplib refuses both at once.
+            start_tls=self.target.start_tls and not self.target.use_tls,
+            timeout=self.timeout,
+        )
+        try:
+            await client.connect()
+        except BaseException:
+            client.close()
+            raise
+        self._client = client
+        return client
+
+    def _drop(self) -> None:
+        """Forget a connection in an unknown state; the next send opens a fresh one."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+def _refused(recipient: str, exc: aiosmtplib.SMTPRecipientsRefused) -> DeliveryError:
+    refusal = exc.recipients[0] if exc.recipients else None
+    if refusal is None:
+        return DeliveryError(f"recipient {recipient} refused")
+    return DeliveryError(
+        f"recipient {recipient} refused: {refusal.code} {refusal.message}",
+        permanent=refusal.code >= 500,
+    )
