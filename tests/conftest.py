@@ -11,12 +11,13 @@ import asyncio
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from schedules.clock import FixedClock
 from storage.audit import SYSTEM
@@ -41,12 +42,24 @@ def _postgres_reachable() -> bool:
         return False
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await upgrade(engine)
+async def _create_database(admin_url: str, name: str) -> str:
+    """A database of this run's own, so parallel runs on one server never meet."""
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    migrated = create_engine(url)
+    await upgrade(migrated)
+    await migrated.dispose()
+    return url
+
+
+async def _drop_database(admin_url: str, name: str) -> None:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await engine.dispose()
 
 
@@ -57,15 +70,17 @@ async def _migrate_sqlite(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Migrate each backend once per run; tests then start from an emptied copy."""
     template = tmp_path_factory.mktemp("template") / "ccm-bot.db"
     asyncio.run(_migrate_sqlite(f"sqlite+aiosqlite:///{template}"))
     urls = {"sqlite": str(template)}
+    name = f"ccm_test_{os.getpid()}"
     if _postgres_reachable():
-        asyncio.run(_reset_postgres(POSTGRES_URL))
-        urls["postgres"] = POSTGRES_URL
-    return urls
+        urls["postgres"] = asyncio.run(_create_database(POSTGRES_URL, name))
+    yield urls
+    if "postgres" in urls:
+        asyncio.run(_drop_database(POSTGRES_URL, name))
 
 
 @pytest.fixture(params=BACKENDS)
