@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser
 from html.parser import HTMLParser
 from typing import Literal
 
@@ -43,8 +44,15 @@ class ReplyText:
 
 
 def parse_message(raw: bytes) -> EmailMessage:
-    """Parse a received message the way every function here expects it."""
-    msg = message_from_bytes(raw, policy=policy.default)
+    """Parse a received message the way every function here expects it.
+
+    The standard parser recurses once per MIME level; a hostile message nested a few thousand
+    levels deep exhausts the stack. Such a message is kept with its headers and raw body.
+    """
+    try:
+        msg = message_from_bytes(raw, policy=policy.default)
+    except RecursionError:
+        msg = BytesHeaderParser(policy=policy.default).parsebytes(raw)
     assert isinstance(msg, EmailMessage)  # guaranteed by policy.default's message_factory
     return msg
 
@@ -52,10 +60,10 @@ def parse_message(raw: bytes) -> EmailMessage:
 # --------------------------------------------------------------------------- text stripping
 
 # mail-parser-reply's Spanish attribution pattern is r"El\s.+\s escribió:" (two whitespace
-# characters before "escribió"), so Thunderbird's and Gmail's "El 31/03/2027 a las 9:00, CCM
-# escribió:" is not recognised. Its French pattern works but its English/French patterns stop
-# at the first line, and a header block written "Date :" (new Outlook) is not in its French
-# list. These patterns cut at the first attribution it left behind.
+# characters before "escribió"), so Thunderbird's and Gmail's "El 31/3/27 a las 9:00, CCM
+# escribió:" is missed; its French header-block pattern has no "Date :" (new Outlook), and its
+# only separator is the English "-----Original Message-----". These patterns cut at the first
+# attribution or separator it left behind.
 _ATTRIBUTION_RE = re.compile(
     r"""^(?:>\s?)*(?:
         On\s[^\n]{1,300}?\bwrote\s?:
@@ -145,17 +153,39 @@ def _cut_closing(text: str) -> str:
     return text
 
 
-def new_text(text: str) -> str:
-    """The newest part of a plain-text body: quotes, signature and disclaimers removed."""
-    text = _normalise(text)
-    if not text:
-        return ""
-    parsed = _ParsedReply(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
+# The newest text is at the top; what lies this far down is quoted history. Scanning it
+# costs time (see _LONG_ON_LINE_RE) and cannot change the answer.
+MAX_SCAN_CHARS = 100_000
+# mail-parser-reply's English attribution pattern (r"On\s(?:.+?\s?.+?)\s?wrote:") backtracks
+# in cubic time on a long line starting with "On": 8,000 characters take seconds, 100,000
+# take minutes. No attribution line is that long (and _ATTRIBUTION_RE still sees it), so such
+# lines are hidden from the library and put back afterwards.
+_LONG_ON_LINE_RE = re.compile(r"^[> ]*on[\s.][^\n]{200,}$", re.IGNORECASE | re.MULTILINE)
+
+
+def _library_reply(text: str) -> str:
+    long_lines: list[str] = []
+
+    def shield(match: re.Match[str]) -> str:
+        long_lines.append(match.group(0))
+        return f"\ue000{len(long_lines) - 1}\ue001"  # private-use characters match no pattern
+
+    shielded = _LONG_ON_LINE_RE.sub(shield, text)
+    parsed = _ParsedReply(text=shielded, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
     # keep_hyphen_lists: by default any line starting "-word" is taken for a signature and
     # everything after it is dropped, which would eat a delegate's bulleted list of needs.
     replies = parsed.read().replies
     # ``latest_reply`` is the raw fragment (signature included); ``body`` is the cleaned one.
-    text = replies[0].body if replies else ""
+    body: str = replies[0].body if replies else ""
+    return re.sub("\ue000(\\d+)\ue001", lambda m: long_lines[int(m.group(1))], body)
+
+
+def new_text(text: str) -> str:
+    """The newest part of a plain-text body: quotes, signature and disclaimers removed."""
+    text = _normalise(text[:MAX_SCAN_CHARS])
+    if not text:
+        return ""
+    text = _library_reply(text)
     text = _cut_at(text, _ATTRIBUTION_RE)
     text = _cut_at(text, _HEADER_BLOCK_RE)
     text = _QUOTED_LINE_RE.sub("", text)  # inline (bottom-posted) replies keep only new lines
@@ -189,6 +219,9 @@ _QUOTE_IDS = frozenset({"mail-editor-reference-message-container"})
 # the quoted body after it as siblings: everything from the marker on is quote.
 _QUOTE_FROM_HERE_IDS = frozenset({"appendonsend", "divrplyfwdmsg"})
 _OUTLOOK_SEPARATOR = "_" * 32
+# Hidden preheaders live in these; elements whose end tag may be omitted (p, li, td) are not
+# skipped, as a missing end tag would hide the rest of the message.
+_HIDEABLE = _tags("div span table font")
 
 
 class _TextExtractor(HTMLParser):
@@ -202,7 +235,6 @@ class _TextExtractor(HTMLParser):
         self._skip_tag: str | None = None
         self._skip_nesting = 0
         self._stopped = False
-        self._list_depth = 0
 
     # -- output
     def _break(self, *, force: bool = False) -> None:
@@ -247,7 +279,7 @@ class _TextExtractor(HTMLParser):
         if tag in _VOID:
             self._void(tag)
             return
-        if "display:none" in attrs.get("style", "").replace(" ", "").lower():
+        if tag in _HIDEABLE and "display:none" in attrs.get("style", "").replace(" ", "").lower():
             self._skip(tag)
             return
         if self.drop_quotes:
@@ -263,8 +295,6 @@ class _TextExtractor(HTMLParser):
             self._quote_depth += 1
         elif tag == "pre":
             self._pre += 1
-        elif tag in ("ul", "ol"):
-            self._list_depth += 1
         elif tag == "li":
             self._line.append("- ")
         elif tag in ("td", "th") and self._line:
@@ -282,7 +312,8 @@ class _TextExtractor(HTMLParser):
         if tag == "br":
             self._break(force=True)
         elif tag == "hr":
-            # The plain-text form of Outlook's reply separator, which the text step cuts at.
+            # The plain-text form of Outlook's reply separator, which the text step cuts at
+            # (so does an <hr> inside someone's own text: rare, and less text is the safe side).
             self._break()
             self.lines += ["", _OUTLOOK_SEPARATOR]
 
@@ -301,8 +332,6 @@ class _TextExtractor(HTMLParser):
             self._quote_depth = max(0, self._quote_depth - 1)
         elif tag == "pre":
             self._pre = max(0, self._pre - 1)
-        elif tag in ("ul", "ol"):
-            self._list_depth = max(0, self._list_depth - 1)
 
     def handle_data(self, data: str) -> None:
         if self._stopped or self._skip_tag is not None:
@@ -598,8 +627,11 @@ def extract_reply(msg: EmailMessage | Message) -> ReplyText:
             plain = body.text.replace("\r\n", "\n").replace("\r", "\n")
             full_parts.append(plain)
             reply_parts.append(plain)
+    reply_source = "\n\n".join(reply_parts)
+    if len(reply_source) > MAX_SCAN_CHARS:
+        found.problem(f"only the first {MAX_SCAN_CHARS} characters were searched for the reply")
     return ReplyText(
-        text=new_text("\n\n".join(reply_parts)),
+        text=new_text(reply_source),
         full_text="\n\n".join(part.strip("\n") for part in full_parts).strip(),
         attachments=tuple(found.attachments),
         was_html=any(body.kind == "html" for body in bodies),

@@ -306,7 +306,7 @@ def _looks_like_plain_bounce(msg: Message, mail_from: str | None) -> str | None:
         senders.append(mail_from)
     if any(_local_part(s) in _BOUNCE_SENDERS for s in senders if s):
         return "sent by a mail server (mailer-daemon/postmaster)"
-    if msg.get("X-Failed-Recipients") is not None:
+    if "X-Failed-Recipients" in msg:
         return "X-Failed-Recipients header"
     if _BOUNCE_SUBJECT_RE.search(_header(msg, "Subject")):
         return "delivery failure subject"
@@ -361,7 +361,7 @@ def classify(msg: EmailMessage | Message, *, mail_from: str | None = None) -> Cl
             return Classification(
                 "auto_reply", f"delivery notification ({', '.join(sorted(actions))})"
             )
-        exchange = msg.get("X-MS-Exchange-Message-Is-Ndr") is not None or bool(
+        exchange = "X-MS-Exchange-Message-Is-Ndr" in msg or bool(
             _NDR_SUBJECT_RE.match(_header(msg, "Subject"))
         )
         source = "Exchange NDR" if exchange else "RFC 3464 delivery report"
@@ -379,11 +379,11 @@ def classify(msg: EmailMessage | Message, *, mail_from: str | None = None) -> Cl
     if is_auto_submitted(msg):
         return Classification("auto_reply", f"Auto-Submitted: {_header(msg, 'Auto-Submitted')}")
     for name in _AUTO_REPLY_HEADERS:
-        if msg.get(name) is not None:
+        if name in msg:
             return Classification("auto_reply", f"{name} header")
 
     precedence = _header(msg, "Precedence").lower()
-    if msg.get("List-Id") is not None:
+    if "List-Id" in msg:
         return Classification("mailing_list", "List-Id header")
     if precedence == "list":
         return Classification("mailing_list", "Precedence: list")

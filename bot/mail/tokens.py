@@ -183,7 +183,10 @@ def find_token(msg: EmailMessage | Message, envelope_recipients: Iterable[str] =
     if found:
         return found
 
-    original = _embedded_original(msg)
+    try:
+        original = _embedded_original(msg)
+    except Exception:  # a truncated or hostile report part: no key from it
+        original = None
     if original is not None:
         return (
             _first(_MESSAGE_ID_RE, _header_values(original, "Message-ID"))

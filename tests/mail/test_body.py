@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -379,6 +380,18 @@ Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes
             "NEED: maps",
             id="en-disclaimer",
         ),
+        pytest.param(
+            "Nous avons soumis le rapport.\n\nCe message et ses pi\u00e8ces jointes sont "
+            "confidentiels.\nSi vous n'en \u00eates pas destinataire, d\u00e9truisez-le.",
+            "Nous avons soumis le rapport.",
+            id="fr-disclaimer-without-closing",
+        ),
+        pytest.param(
+            "PRESENTADO\n\nEste mensaje y sus anexos son confidenciales y para uso exclusivo "
+            "del destinatario.\n",
+            "PRESENTADO",
+            id="es-disclaimer",
+        ),
         pytest.param("  \n\u200b\n> only a quote\n", "", id="only-quote"),
         pytest.param(
             "NEED:   two\t\tspaces\u00a0here\n\n\n\nend",
@@ -462,3 +475,27 @@ def test_new_text(body: str, expected: str) -> None:
 )
 def test_html_to_text(html: str, drop_quotes: bool, expected: str) -> None:
     assert html_to_text(html, drop_quotes=drop_quotes) == expected
+
+
+def test_long_line_starting_with_on_is_kept_and_quick() -> None:
+    """mail-parser-reply's "On ... wrote:" pattern is cubic on such lines (minutes at 20 kB)."""
+    paragraph = "On behalf of the ministry " + "we thank the unit for its support " * 600
+    started = time.perf_counter()
+
+    text = new_text(paragraph + "\n\nOn Wed, 31 Mar 2027, CCM wrote:\n> NEED: x\n")
+
+    assert time.perf_counter() - started < 5
+    assert text == paragraph.strip()
+
+
+@pytest.mark.parametrize("depth", [40, 5000])
+def test_deeply_nested_mime_never_raises(depth: int) -> None:
+    """The stdlib parser recurses per MIME level; 5,000 levels exhaust its stack."""
+    nesting = "".join(
+        f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(depth)
+    )
+    msg = parse_message(f"From: a@example.org\n{nesting}\nNEED: deep\n".encode())
+    reply = extract_reply(msg)
+
+    assert reply.text == ""
+    assert "no text part" in reply.problems
