@@ -125,9 +125,9 @@ def _sync_obligations(
         (4, facts.art4_deadline, facts.art4_completed),
     ):
         history = obligation_history(facts.iso3, article, data.history)  # type: ignore[arg-type]
-        if csv_deadline is None and history.original is None and not history.extensions:
-            if completed is None:
-                continue
+        nothing_known = csv_deadline is None and completed is None
+        if nothing_known and history.original is None and not history.extensions:
+            continue
         obligation = by_article.get(article) or _new_obligation(state, article)
         if _apply_history(obligation, history, csv_deadline, completed):
             changed.append(obligation)
