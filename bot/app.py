@@ -6,25 +6,112 @@ real local mail server in a few lines.
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.mail.compose import render_email
+from bot.mail.transports import OutboxTransport, SmtpTransport
 from bot.settings import Settings
+from handlers.reminders import compose_reminder
 from schedules.clock import Clock, SystemClock
+from schedules.dispatch import Dispatcher, Outgoing, Transport
+from schedules.jobs import Sweep, register_jobs
+from schedules.policy import ReminderPolicy
+from schedules.zones import resolve_zone
 from storage.db import Store, open_store
+from storage.models import Channel
+
+
+def reminder_policy(settings: Settings) -> ReminderPolicy:
+    return ReminderPolicy(**settings.reminders.model_dump(exclude={"sweep_minutes"}))
+
+
+def worker_name() -> str:
+    """Names this process in the ledger's claims, so two bots never take each other's work."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def email_composer(settings: Settings) -> EmailComposer:
+    return EmailComposer(settings)
+
+
+@dataclass(frozen=True)
+class EmailComposer:
+    """Outgoing → a complete email in the reader's language, with a stable Message-ID."""
+
+    settings: Settings
+
+    def __call__(self, outgoing: Outgoing) -> EmailMessage:
+        assert outgoing.email is not None
+        today = outgoing.local_day
+        reply = compose_reminder(outgoing, today)
+        return render_email(
+            reply,
+            to=outgoing.email,
+            sender=self.settings.mail_from,
+            message_key=outgoing.message_id,
+            key=self.settings.signing_key,
+            reply_domain=self.settings.reply_domain,
+            issued=today,
+        )
+
+
+def email_transport(settings: Settings) -> OutboxTransport | SmtpTransport:
+    composer = email_composer(settings)
+    smtp = settings.smtp
+    if smtp is None:
+        return OutboxTransport(Path(settings.outbox_dir), composer)
+    return SmtpTransport(smtp, composer)
 
 
 @dataclass
 class App:
+    """The running bot: store, transports, the reminder sweep and its scheduler."""
+
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     http_port: int | None = None
+    transports: dict[Channel, Transport] = field(default_factory=dict)
     store: Store | None = None
+    scheduler: AsyncIOScheduler | None = None
+    sweep: Sweep | None = None
+
+    async def open(self) -> Sweep:
+        """Open the store (migrating it) and wire the reminder engine, without scheduling it."""
+        self.store = await open_store(self.settings.database_url)
+        if Channel.EMAIL not in self.transports:
+            self.transports[Channel.EMAIL] = email_transport(self.settings)
+        self.sweep = Sweep(
+            store=self.store,
+            policy=reminder_policy(self.settings),
+            dispatcher=Dispatcher(self.store, self.transports, worker_name()),
+            clock=self.clock,
+            slack=Channel.SLACK in self.transports,
+            secretariat_zone=resolve_zone(self.settings.timezone).key,
+        )
+        return self.sweep
 
     async def start(self) -> None:
-        self.store = await open_store(self.settings.database_url)
+        sweep = await self.open()
+        # Started here, inside the running loop, as APScheduler 3's asyncio scheduler requires.
+        self.scheduler = AsyncIOScheduler(timezone=self.settings.zone)
+        register_jobs(
+            self.scheduler, sweep=sweep, sweep_minutes=self.settings.reminders.sweep_minutes
+        )
+        self.scheduler.start()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        for transport in self.transports.values():
+            close = getattr(transport, "close", None)
+            if close is not None:
+                await close()
         if self.store is not None:
             await self.store.close()
 
@@ -63,6 +150,10 @@ def describe_startup(settings: Settings, *, http_port: int | None = None) -> lis
             if settings.slack_app_token
             else "Slack: sending only (set SLACK_APP_TOKEN, or run with --http PORT, to receive)"
         )
+    lines.append(
+        f"reminders: checked every {settings.reminders.sweep_minutes} minutes, sent at "
+        f"{settings.reminders.send_hour:02d}:00 in each recipient's own time zone"
+    )
     lines.append(f"secretariat time zone: {settings.timezone}")
     return lines
 
