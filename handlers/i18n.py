@@ -22,8 +22,9 @@ from babel.messages.pofile import read_po
 
 LANGUAGES = ("en", "fr", "es")
 DEFAULT_LANGUAGE = "en"
-# Reference locales: the writing conventions of international Geneva for each language.
-LOCALES = {"en": "en_GB", "fr": "fr_CH", "es": "es_ES"}
+# Reference locales for formatting dates and numbers in each language (fr_FR, not Geneva's fr_CH:
+# most French-writing delegates read "250 000", not the Swiss "250'000").
+LOCALES = {"en": "en_GB", "fr": "fr_FR", "es": "es_ES"}
 
 
 def _(message: str) -> str:

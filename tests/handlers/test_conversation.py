@@ -69,7 +69,7 @@ async def test_french_free_text_need_is_recorded_only_after_confirm(
     assert not proposal.stored
     assert proposal.subject == "Veuillez confirmer"
     assert [c.action for c in proposal.choices] == [Intent.CONFIRM, Intent.EDIT]
-    assert "250 000,00 $US" in proposal.text.replace("\u202f", " ").replace("'", " ")
+    assert "250 000,00 $US" in proposal.text.replace("\u202f", " ").replace("\xa0", " ")
     assert await count(loaded_store, Entry) == 0
 
     recorded = await conversation.handle(Turn(me, Via.EMAIL, text="CONFIRMER"))
@@ -184,7 +184,7 @@ async def test_what_is_not_understood_gets_choices(
 ) -> None:
     me = await speaker(loaded_store, "y@exteriores.gob.es", "ESP")
     reply = await conversation.handle(Turn(me, Via.EMAIL, text="asdfgh"))
-    assert reply.subject == "Lo siento, no he entendido"
+    assert reply.subject == "Disculpe, no he entendido"
     assert {c.action for c in reply.choices} >= {Intent.REPORT_SUBMITTED, Intent.NEED, Intent.STOP}
 
 
