@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from schedules.zones import UnknownZone, resolve_zone
 from storage.db import Store
 from storage.ledger import PlannedReminder, claim, plan, record_failure, record_sent
 from storage.models import Channel, Contact, CustomDeadline, Message, State
@@ -96,10 +97,8 @@ class Dispatcher:
             await self._fail(outgoing, now, "nothing left to send", permanent=True)
             return
         if transport is None:
-            await self._fail(
-                outgoing, now, f"no {outgoing.channel} transport configured", permanent=True
-            )
-            await self._fall_back(outgoing, now)
+            reason = f"no {outgoing.channel} transport configured"
+            await self._fail(outgoing, now, reason, permanent=True, fall_back=True)
             result.failed += 1
             return
         try:
@@ -108,9 +107,9 @@ class Dispatcher:
             log.warning(
                 "message %s to contact %s failed: %s", outgoing.message_id, outgoing.contact_id, exc
             )
-            await self._fail(outgoing, now, str(exc), permanent=exc.permanent)
-            if exc.fallback:
-                await self._fall_back(outgoing, now)
+            await self._fail(
+                outgoing, now, str(exc), permanent=exc.permanent, fall_back=exc.fallback
+            )
             result.failed += 1
             return
         async with self.store.transaction() as session:
@@ -118,36 +117,51 @@ class Dispatcher:
         result.sent.append(outgoing)
 
     async def _fail(
-        self, outgoing: Outgoing, now: datetime, reason: str, *, permanent: bool
+        self,
+        outgoing: Outgoing,
+        now: datetime,
+        reason: str,
+        *,
+        permanent: bool,
+        fall_back: bool = False,
     ) -> None:
+        # Once the reminders move to email the Slack message is given up, or a later Slack
+        # retry would deliver them twice. One transaction: a crash cannot lose them between.
+        moving = fall_back and outgoing.channel is not Channel.EMAIL and bool(outgoing.email)
         async with self.store.transaction() as session:
             await record_failure(
-                session, outgoing.message_id, self.worker, now, reason, permanent=permanent
+                session,
+                outgoing.message_id,
+                self.worker,
+                now,
+                reason,
+                permanent=permanent or moving,
             )
+            if moving:
+                await _plan_on_email(session, outgoing, now)
 
-    async def _fall_back(self, outgoing: Outgoing, now: datetime) -> None:
-        """Slack could not reach the person: the same reminders go by email, still once each."""
-        if outgoing.channel is Channel.EMAIL or not outgoing.email:
-            return
-        async with self.store.transaction() as session:
-            for item in outgoing.items:
-                await plan(
-                    session,
-                    PlannedReminder(
-                        state=item.state,
-                        item=item.item,
-                        stage=item.stage,
-                        due=item.due,
-                        contact_id=outgoing.contact_id,
-                        channel=Channel.EMAIL,
-                        local_day=now.date(),
-                        send_at=now,
-                        language=outgoing.language,
-                        zone=outgoing.zone,
-                        purpose=outgoing.purpose,
-                    ),
-                    now,
-                )
+
+async def _plan_on_email(session: AsyncSession, outgoing: Outgoing, now: datetime) -> None:
+    """Slack could not reach the person: the same reminders go by email, still once each."""
+    local_day = now.astimezone(resolve_zone(outgoing.zone)).date()
+    for item in outgoing.items:
+        await plan(
+            session,
+            PlannedReminder(
+                state=item.state,
+                item=item.item,
+                stage=item.stage,
+                due=item.due,
+                contact_id=outgoing.contact_id,
+                channel=Channel.EMAIL,
+                local_day=local_day,
+                send_at=now,
+                language=outgoing.language,
+                zone=outgoing.zone,
+                purpose=outgoing.purpose,
+            ),
+            now,
+        )
 
 
 @dataclass
@@ -173,7 +187,7 @@ async def _outgoing(session: AsyncSession, message: Message) -> Outgoing:
         channel=message.channel,
         local_day=message.local_day,
         language=message.language,
-        zone=contact.timezone or _first_zone(states.values()),
+        zone=_zone_of(contact, states.values()),
         contact_id=contact.id,
         name=contact.name,
         email=contact.email,
@@ -193,8 +207,15 @@ async def _outgoing(session: AsyncSession, message: Message) -> Outgoing:
     )
 
 
-def _first_zone(states: Iterable[State]) -> str:
-    return next((s.timezone for s in states), "Etc/UTC")
+def _zone_of(contact: Contact, states: Iterable[State]) -> str:
+    """The person's IANA zone: an alias such as Europe/Geneva resolved, an unknown name ignored."""
+    for name in (contact.timezone, *(s.timezone for s in states)):
+        if name:
+            try:
+                return resolve_zone(name).key
+            except UnknownZone:
+                continue
+    return "Etc/UTC"
 
 
 async def _custom_titles(session: AsyncSession, items: list[str]) -> dict[str, str]:

@@ -60,9 +60,11 @@ async def plan(session: AsyncSession, reminder: PlannedReminder, now: datetime) 
     )
     if exists is not None:
         return False
-    message = await _open_message(session, reminder, now)
     try:
+        # One savepoint for both: losing the race must not leave behind the (next day's)
+        # message opened for a delivery that turned out to exist already.
         async with session.begin_nested():
+            message = await _open_message(session, reminder, now)
             session.add(
                 Delivery(
                     state_iso3=reminder.state,
@@ -135,13 +137,19 @@ async def claim(
         ),
     )
     candidates = select(Message.id).where(due).order_by(Message.send_at, Message.id).limit(limit)
+    chosen = candidates.scalar_subquery()
     if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # Materialised so the batch is picked once: as a plain IN (subquery) PostgreSQL may
+        # re-run it for every row, each run skipping the rows this UPDATE already changed, and
+        # so claim every due message whatever the limit.
+        locked = candidates.with_for_update(skip_locked=True)
+        batch = locked.cte("batch").prefix_with("MATERIALIZED")
+        chosen = select(batch.c.id).scalar_subquery()
     # The status guard in WHERE (re-checked by the UPDATE itself) is what makes a claim exclusive.
     claimed_ids = (
         await session.scalars(
             update(Message)
-            .where(Message.id.in_(candidates.scalar_subquery()), due)
+            .where(Message.id.in_(chosen), due)
             .values(status=MessageStatus.CLAIMED, claimed_by=worker, claimed_at=now)
             .returning(Message.id)
         )
