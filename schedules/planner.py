@@ -112,11 +112,15 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
     ).all()
     contacts: dict[str, list[Contact]] = defaultdict(list)
     coordinators: list[Contact] = []
-    for contact in await session.scalars(select(Contact).where(Contact.active.is_(True))):
+    active = (await session.scalars(select(Contact).where(Contact.active.is_(True)))).all()
+    by_id = {contact.id: contact for contact in active}
+    for contact in active:
         if contact.role is Role.COORDINATOR:
             coordinators.append(contact)
         elif contact.role is Role.DELEGATE and contact.state_iso3:
             contacts[contact.state_iso3].append(contact)
+    for iso3, people in contacts.items():
+        contacts[iso3] = with_stand_ins(people, by_id)
     reports: dict[str, list[Report]] = defaultdict(list)
     for report in await session.scalars(select(Report).where(Report.submitted_on.is_not(None))):
         reports[report.state_iso3].append(report)
@@ -128,6 +132,24 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
     }
     opt_outs = {(o.contact_id, o.kind) for o in await session.scalars(select(OptOut))}
     return Snapshot(states, contacts, coordinators, reports, customs, snoozes, opt_outs)
+
+
+def with_stand_ins(people: list[Contact], by_id: dict[int, Contact]) -> list[Contact]:
+    """Add the alternate of anyone whose email bounces, for as long as it bounces.
+
+    The bouncing person keeps their Slack messages (``recipient`` drops only their email).
+    """
+    result = list(people)
+    for person in people:
+        alternate = by_id.get(person.alternate_id) if person.alternate_id else None
+        if (
+            person.email_bouncing
+            and alternate is not None
+            and not alternate.email_bouncing
+            and alternate not in result
+        ):
+            result.append(alternate)
+    return result
 
 
 def calendar_of(
@@ -172,9 +194,9 @@ def recipient(
         c
         for c in wanted
         if (c is Channel.SLACK and slack and contact.slack_user_id)
-        or (c is Channel.EMAIL and contact.email)
+        or (c is Channel.EMAIL and contact.email and not contact.email_bouncing)
     )
-    if not channels and contact.email:
+    if not channels and contact.email and not contact.email_bouncing:
         channels = (Channel.EMAIL,)  # Slack is off or unknown for them: email still reaches them
     return Recipient(contact, language, zone, weekend, channels)
 

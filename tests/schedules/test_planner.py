@@ -17,6 +17,7 @@ from storage.audit import SYSTEM
 from storage.db import Store
 from storage.models import (
     Channel,
+    Contact,
     CustomDeadline,
     MessageStatus,
     OptOut,
@@ -406,3 +407,19 @@ async def test_preview_lists_what_the_morning_sweeps_plan(store: Store) -> None:
     assert planned == previewed
     assert len(planned) == 8  # six people's 30-day stage (one opted out), and two custom items
     assert all(channel is Channel.EMAIL for *_, channel, _, _ in planned)
+
+
+async def test_a_bouncing_address_hands_reminders_to_the_alternate(store: Store) -> None:
+    await load_shipped_states(store, only=["FRA"])
+    claire = await add_contact(store, "FRA", "Claire Martin")
+    # The alternate is reached only through Claire: a partner, not one of France's delegates.
+    marc = await add_contact(store, None, "Marc Petit", role=Role.PARTNER)
+    async with store.transaction() as session:
+        bouncing = await session.get(Contact, claire)
+        assert bouncing is not None
+        bouncing.email_bouncing = True
+        bouncing.alternate_id = marc
+    await sweep(store, utc(3, 31, 12))
+
+    deliveries = await all_deliveries(store)
+    assert [(d.contact_id, d.channel) for d in deliveries] == [(marc, Channel.EMAIL)]
