@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, select, text
 
 from storage.audit import Actor, record_change
 from storage.db import Store, current_revision, open_store
-from storage.models import AuditEntry, Contact, Role, Via
+from storage.models import AuditEntry, Base, Contact, Role, Via
 
 
 async def test_migrations_reach_head(store: Store) -> None:
@@ -71,3 +73,14 @@ async def test_audit_log_is_append_only(store: Store) -> None:
     assert [(e.entity, e.action, e.after["email"] if e.after else None) for e in entries] == [
         ("contacts", "create", "a@example.org")
     ]
+
+
+async def test_migrations_match_the_models(store: Store) -> None:
+    """A model changed without a migration would show here as a difference."""
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with store.engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
