@@ -135,7 +135,8 @@ def _template_values(reply: Reply, t: Translator) -> dict[str, object]:
 
 def _answers(choices: Sequence[Choice], t: Translator) -> tuple[_Answer, ...]:
     answers = []
-    for choice in choices:
+    # A choice without a keyword (Slack's Edit button) cannot be typed in a reply.
+    for choice in (c for c in choices if c.keyword):
         example = _ARGUMENT_EXAMPLES.get(choice.action)
         shown = choice.keyword
         if example is not None:

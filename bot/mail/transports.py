@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
 import aiosmtplib
@@ -69,7 +69,10 @@ class OutboxTransport:
 
     async def send(self, outgoing: Outgoing) -> str:
         _recipient(outgoing)
-        msg = self.composer(outgoing)
+        return await self.send_message(self.composer(outgoing))
+
+    async def send_message(self, msg: EmailMessage) -> str:
+        """Write a complete message (an answer to a reply, a notice to the ISU)."""
         message_id = _message_id(msg)
         await asyncio.to_thread(self._write, self.path_for(message_id), msg.as_bytes(policy=_WIRE))
         return message_id
@@ -143,7 +146,16 @@ class SmtpTransport:
 
     async def send(self, outgoing: Outgoing) -> str:
         recipient = _recipient(outgoing)
-        msg = self.composer(outgoing)
+        return await self._deliver(self.composer(outgoing), recipient)
+
+    async def send_message(self, msg: EmailMessage) -> str:
+        """Send a complete message to its one ``To`` address (an answer, a notice to the ISU)."""
+        addresses = [address for _name, address in getaddresses(msg.get_all("To", []))]
+        if len(addresses) != 1 or "@" not in addresses[0]:
+            raise DeliveryError(f"expected one To address, got {addresses!r}", permanent=True)
+        return await self._deliver(msg, addresses[0])
+
+    async def _deliver(self, msg: EmailMessage, recipient: str) -> str:
         message_id = _message_id(msg)
         sender = self.envelope_from or parseaddr(str(msg.get("From", "")))[1]
         async with self._lock:
