@@ -14,9 +14,14 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.mail.answers import isu_notice
 from bot.mail.compose import render_email
+from bot.mail.inbound import MailService
 from bot.mail.transports import OutboxTransport, SmtpTransport
 from bot.settings import Settings
+from bot.slack import SlackService, SlackTransport, slack_web_client, start_slack
+from handlers.conversation import Conversation
+from handlers.i18n import translator
 from handlers.reminders import compose_reminder
 from schedules.clock import Clock, SystemClock
 from schedules.dispatch import Dispatcher, Outgoing, Transport
@@ -66,7 +71,8 @@ def email_transport(settings: Settings) -> OutboxTransport | SmtpTransport:
     smtp = settings.smtp
     if smtp is None:
         return OutboxTransport(Path(settings.outbox_dir), composer)
-    return SmtpTransport(smtp, composer)
+    # Bounces come back to the reply domain, where the LMTP server marks the address bouncing.
+    return SmtpTransport(smtp, composer, envelope_from=f"bounces@{settings.reply_domain}")
 
 
 @dataclass
@@ -80,12 +86,18 @@ class App:
     store: Store | None = None
     scheduler: AsyncIOScheduler | None = None
     sweep: Sweep | None = None
+    slack: SlackService | None = None
+    mail: MailService | None = None
+    email: OutboxTransport | SmtpTransport | None = None
 
     async def open(self) -> Sweep:
         """Open the store (migrating it) and wire the reminder engine, without scheduling it."""
         self.store = await open_store(self.settings.database_url)
         if Channel.EMAIL not in self.transports:
-            self.transports[Channel.EMAIL] = email_transport(self.settings)
+            self.email = email_transport(self.settings)
+            self.transports[Channel.EMAIL] = self.email
+        if self.settings.slack_enabled and Channel.SLACK not in self.transports:
+            self.transports[Channel.SLACK] = SlackTransport(slack_web_client(self.settings))
         self.sweep = Sweep(
             store=self.store,
             policy=reminder_policy(self.settings),
@@ -98,6 +110,25 @@ class App:
 
     async def start(self) -> None:
         sweep = await self.open()
+        conversation = Conversation(
+            sweep.store,
+            self.clock,
+            self.settings.reminders.snooze_days,
+            notify_isu=self.notify_isu,
+        )
+        if self.settings.slack_enabled:
+            self.slack = await start_slack(
+                self.settings,
+                sweep.store,
+                self.clock,
+                conversation=conversation,
+                http_port=self.http_port,
+            )
+        if self.settings.lmtp_port is not None and self.email is not None:
+            self.mail = MailService(
+                sweep.store, conversation, self.email, self.settings, self.clock
+            )
+            await self.mail.start()
         # Started here, inside the running loop, as APScheduler 3's asyncio scheduler requires.
         self.scheduler = AsyncIOScheduler(timezone=self.settings.zone)
         register_jobs(
@@ -105,7 +136,17 @@ class App:
         )
         self.scheduler.start()
 
+    async def notify_isu(self, text: str) -> None:
+        """Mail the ISU a note from a conversation (a delegate handing over, for instance)."""
+        notice = isu_notice(self.settings, translator("en"), text, self.clock.now())
+        if notice is not None and self.email is not None:
+            await self.email.send_message(notice)
+
     async def stop(self) -> None:
+        if self.slack is not None:
+            await self.slack.stop()
+        if self.mail is not None:
+            await self.mail.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         for transport in self.transports.values():

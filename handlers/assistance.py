@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +56,18 @@ def describe(t: Translator, values: dict[str, Any]) -> tuple[tuple[str, str], ..
             (
                 t.gettext(FIELD_LABELS["amount"]),
                 t.money(Decimal(str(values["amount"])), values["currency"]),
+            )
+        )
+    start, end = _day(values.get("period_start")), _day(values.get("period_end"))
+    if start or end:
+        rows.append(
+            (
+                t.gettext("Period"),
+                t.gettext(
+                    "{start} to {end}",
+                    start=t.date(start) if start else "…",
+                    end=t.date(end) if end else "…",
+                ),
             )
         )
     if values.get("focus"):
@@ -165,6 +177,8 @@ async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft)
         amount=Decimal(payload["amount"]) if payload.get("amount") else None,
         currency=payload.get("currency") or None,
         focus=payload.get("focus") or [],
+        period_start=_day(payload.get("period_start")),
+        period_end=_day(payload.get("period_end")),
         visibility=Visibility(payload["visibility"]),
         via=draft.via,
         original_text=draft.original_text,
@@ -177,6 +191,12 @@ async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft)
     return confirmation(t, entry, t.gettext("Recorded as {reference}.", reference=entry.reference))
 
 
+def _day(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value) if value else None
+
+
 def confirmation(t: Translator, entry: Entry, intro: str) -> Reply:
     values = {
         "description": entry.description,
@@ -185,6 +205,8 @@ def confirmation(t: Translator, entry: Entry, intro: str) -> Reply:
         "amount": entry.amount,
         "currency": entry.currency,
         "focus": entry.focus,
+        "period_start": entry.period_start,
+        "period_end": entry.period_end,
         "visibility": entry.visibility,
     }
     return Reply(

@@ -7,6 +7,7 @@ before anything is recorded; what cannot be understood gets the choices, never s
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -35,15 +36,28 @@ HELP_LINES = (
 )
 
 
+NotifyIsu = Callable[[str], Awaitable[None]]
+
+
 @dataclass
 class Conversation:
     store: Store
     clock: Clock
     snooze_days: int = 7
+    # Tells the ISU what needs a person's attention (a handover); wired by the composition root.
+    notify_isu: NotifyIsu | None = None
 
     async def handle(self, turn: Turn) -> Reply:
         async with self.store.transaction() as session:
-            return await self.handle_in(session, turn)
+            reply = await self.handle_in(session, turn)
+        await self.after_commit(reply)
+        return reply
+
+    async def after_commit(self, reply: Reply) -> None:
+        """Side effects that must only happen once the turn's changes are stored."""
+        notice = reply.extra.get("notify_isu")
+        if notice and self.notify_isu is not None:
+            await self.notify_isu(notice)
 
     async def handle_in(self, session: AsyncSession, turn: Turn) -> Reply:
         now = self.clock.now()

@@ -94,6 +94,13 @@ def _notice(settings: Settings, subject: str, body: str, now: datetime) -> Email
     return msg
 
 
+def isu_notice(settings: Settings, t: Translator, text: str, now: datetime) -> EmailMessage | None:
+    """A note for the ISU from the conversation (a handover); None when no ISU address is set."""
+    if not settings.isu_email:
+        return None
+    return _notice(settings, t.gettext("For the ISU: a contact needs your attention"), text, now)
+
+
 def refusal_notice(
     settings: Settings,
     t: Translator,

@@ -35,9 +35,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.mail.answers import answer_email, bouncing_notice, note_attachments, refusal_notice
+from bot.mail.answers import (
+    answer_email,
+    bouncing_notice,
+    isu_notice,
+    note_attachments,
+    refusal_notice,
+)
 from bot.mail.body import extract_reply, parse_message
 from bot.mail.classify import Classification, classify
+from bot.mail.digest import answer_digest_reply, is_digest_key
 from bot.mail.lmtp import DEFAULT_DATA_SIZE_LIMIT, LmtpServer, ReceivedMail
 from bot.mail.tokens import InvalidToken, find_token, verify_token
 from bot.settings import Settings
@@ -331,6 +338,20 @@ class MailService:
                 _("its conversation key is not valid ({problem})"), {"problem": exc.reason}
             )
             return await self._refuse(session, mail, msg, reason)
+        if is_digest_key(message_key):
+            # A reply to the weekly digest (bot.mail.digest): STOP switches the digest off.
+            done = await answer_digest_reply(
+                session,
+                message_key,
+                speaker,
+                msg,
+                settings=self.settings,
+                inbound_id=mail.id,
+                now=now,
+            )
+            if done.refused is not None:
+                return await self._refuse(session, mail, msg, _Reason(done.refused, done.values))
+            return _Outcome(InboundStatus.PROCESSED, _clean(done.text), "digest", done.mails)
         message = await session.scalar(
             select(Message)
             .where(Message.id == message_key)
@@ -385,7 +406,14 @@ class MailService:
             summary += f"; attachments not stored: {', '.join(text.attachments)}"
         if text.problems:
             summary += f"; {'; '.join(text.problems)}"
-        return _Outcome(InboundStatus.PROCESSED, _clean(summary), "answered", (email,))
+        notice = answer.extra.get("notify_isu")
+        isu = (
+            isu_notice(self.settings, await self._isu_translator(session), notice, now)
+            if notice
+            else None
+        )
+        mails = (email,) if isu is None else (email, isu)
+        return _Outcome(InboundStatus.PROCESSED, _clean(summary), "answered", mails)
 
     async def _address_works(self, session: AsyncSession, speaker: Speaker, now: datetime) -> None:
         """A person's own reply proves their address receives mail again."""

@@ -1,0 +1,555 @@
+"""The Slack listeners: ack, parse at the edge, find who is speaking, ask the conversation core,
+render the reply.
+
+Every listener acknowledges first: Slack gives three seconds, then retries (events) or shows an
+error (buttons, commands). The one exception is a modal submission, whose acknowledgement
+*is* the answer (the field errors), so it is validated through the core before ``ack`` — a
+single short transaction. Failures go to the one error handler at the bottom, not to a
+try/except in each listener.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import ids
+from bot.slack.blocks import (
+    entry_modal,
+    escape,
+    fallback_text,
+    home_view,
+    not_me_modal,
+    overview_blocks,
+    reply_blocks,
+    report_date_modal,
+)
+from bot.slack.overview import overview_of
+from bot.slack.payloads import (
+    Click,
+    Command,
+    DirectMessage,
+    ModalContext,
+    Submission,
+    reminder_about,
+)
+from bot.slack.texts import (
+    command_help,
+    invalid_email,
+    nothing_to_edit,
+    stranger_reply,
+    trouble_reply,
+    unknown_reference,
+)
+from handlers.conversation import Conversation
+from handlers.i18n import language_or_default, translator
+from handlers.replies import Reply
+from handlers.turns import Speaker, Turn, identify
+from handlers.understanding.keywords import Intent
+from schedules.clock import Clock
+from storage.db import Store
+from storage.models import Draft, DraftStatus, Entry, EntryKind, Via
+from storage.records import UnknownReference, entry_by_reference
+
+log = logging.getLogger(__name__)
+
+Body = dict[str, Any]
+Listener = Callable[..., Awaitable[None]]
+
+# Items whose deadline belongs to one article of the Convention: a need raised from their
+# reminder is about that article. Article 7 reports concern every article, so none is implied.
+ARTICLE_OF_ITEM = {"art3": "3", "art4": "4"}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who clicked or wrote: a known contact, or a stranger with the language Slack reports."""
+
+    speaker: Speaker | None
+    language: str
+
+
+@dataclass
+class SlackBot:
+    """The listeners' shared dependencies, passed in by the composition root."""
+
+    conversation: Conversation
+    store: Store
+    clock: Clock
+    fallback_zone: str
+    # The last language each Slack user was answered in, for the apology after a failure
+    # (when the store itself may be what failed).
+    languages: dict[str, str] = field(default_factory=dict)
+
+    def register(self, app: AsyncApp) -> None:
+        guard = self.guard
+        app.command(ids.COMMAND)(guard(self.on_command))
+        for action_id in ids.INTENT_OF_ACTION:
+            app.action(action_id)(guard(self.on_answer))
+        app.action(ids.HOME_PREVIOUS_ACTION)(guard(self.on_home_page))
+        app.action(ids.HOME_NEXT_ACTION)(guard(self.on_home_page))
+        app.view(ids.NEED_MODAL)(guard(self.on_entry_submitted))
+        app.view(ids.OFFER_MODAL)(guard(self.on_entry_submitted))
+        app.view(ids.REPORT_DATE_MODAL)(guard(self.on_report_date_submitted))
+        app.view(ids.NOT_ME_MODAL)(guard(self.on_not_me_submitted))
+        app.event("message")(guard(self.on_message))
+        app.event("app_home_opened")(guard(self.on_home_opened))
+        app.error(self.on_error)
+
+    def guard(self, listener: Listener) -> Listener:
+        """Send a failure that comes after ``ack()`` to ``on_error`` directly.
+
+        slack-bolt (1.30, asyncio runner) sets an acknowledged response back to None when the
+        listener fails within its 10 ms ack poll, so Slack would get a 404 instead of the ack.
+        A failure before ``ack()`` still goes through Bolt, which answers 500 and calls the
+        same ``on_error``: one error handler either way.
+        """
+        wanted = set(inspect.signature(listener).parameters)
+
+        async def guarded(
+            ack: AsyncAck, body: Body, client: AsyncWebClient, context: AsyncBoltContext
+        ) -> None:
+            given = {"ack": ack, "body": body, "client": client, "event": body.get("event")}
+            try:
+                await listener(**{name: given[name] for name in wanted})
+            except Exception as error:
+                if ack.response is None:
+                    raise
+                await self.on_error(error, body, context, client)
+
+        guarded.__name__ = guarded.__qualname__ = listener.__name__  # Bolt logs listener names
+        return guarded
+
+    # --- who is speaking ---------------------------------------------------------------------
+
+    async def caller(self, client: AsyncWebClient, user_id: str) -> Caller:
+        """The contact behind a Slack user: by the id we know, else by the email Slack knows."""
+        async with self.store.transaction() as session:
+            speaker = await identify(
+                session, fallback_zone=self.fallback_zone, slack_user_id=user_id
+            )
+        language = speaker.language if speaker else "en"
+        if speaker is None:
+            info = await client.users_info(user=user_id, include_locale=True)
+            user = info.get("user") or {}
+            language = language_or_default(user.get("locale"))
+            email = (user.get("profile") or {}).get("email")
+            if email and not user.get("deleted") and not user.get("is_bot"):
+                # Found by email, the Slack id is remembered in the same transaction.
+                async with self.store.transaction() as session:
+                    speaker = await identify(
+                        session,
+                        fallback_zone=self.fallback_zone,
+                        email=email,
+                        slack_user_id=user_id,
+                    )
+            if speaker is not None:
+                language = speaker.language
+        self.languages[user_id] = language
+        return Caller(speaker, language)
+
+    async def known(
+        self, client: AsyncWebClient, user_id: str, channel: str | None = None
+    ) -> Speaker | None:
+        """The speaker, or None after telling a stranger how to get access."""
+        caller = await self.caller(client, user_id)
+        if caller.speaker is None:
+            log.info("Slack user %s is not an active contact", user_id)
+            await self.post(client, channel or user_id, stranger_reply(translator(caller.language)))
+        return caller.speaker
+
+    # --- answering ---------------------------------------------------------------------------
+
+    async def post(
+        self, client: AsyncWebClient, channel: str, reply: Reply, *, thread_ts: str | None = None
+    ) -> None:
+        await client.chat_postMessage(
+            channel=channel,
+            text=fallback_text(reply),
+            blocks=reply_blocks(reply),
+            thread_ts=thread_ts,
+        )
+
+    async def answer(self, client: AsyncWebClient, turn: Turn, channel: str, **where: Any) -> None:
+        await self.post(client, channel, await self.conversation.handle(turn), **where)
+
+    # --- /ccm --------------------------------------------------------------------------------
+
+    async def on_command(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        await ack()
+        command = Command.parse(body)
+        # Answers go to the person's DM with the bot, where the conversation (and its Confirm
+        # buttons) lives, whichever channel the command was typed in.
+        dm = command.user_id
+        speaker = await self.known(client, command.user_id)
+        if speaker is None:
+            return
+        words = command.words
+        if command.subcommand in ("need", "offer"):
+            kind = EntryKind(command.subcommand)
+            await self.open_entry_modal(
+                client, command.trigger_id, speaker, kind, {}, ModalContext()
+            )
+        elif words[:2] == ("report", "submitted") and _year_or_nothing(words[2:]):
+            year = words[2] if len(words) > 2 else None
+            about = f"{speaker.state}:art7-annual-{year}" if year and speaker.state else None
+            turn = Turn(speaker, Via.SLACK, action=Intent.REPORT_SUBMITTED, about=about)
+            await self.answer(client, turn, dm)
+        elif command.subcommand == "my":
+            await self.post_overview(client, speaker, dm)
+        else:
+            await self.post(client, dm, command_help(speaker.t))
+
+    async def post_overview(self, client: AsyncWebClient, speaker: Speaker, channel: str) -> None:
+        async with self.store.transaction() as session:
+            overview = await overview_of(session, speaker, self.clock.now())
+        await client.chat_postMessage(
+            channel=channel,
+            text=escape(overview.state_name or speaker.name),
+            blocks=overview_blocks(speaker.t, overview),
+        )
+
+    # --- buttons -----------------------------------------------------------------------------
+
+    async def on_answer(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        await ack()
+        click = Click.parse(body)
+        channel = click.channel_id or click.user_id
+        speaker = await self.known(client, click.user_id, channel)
+        if speaker is None or click.intent is None:
+            return
+        context = ModalContext(
+            about=click.value or None,
+            channel_id=click.channel_id,
+            thread_ts=click.thread_ts,
+            message_ts=click.message_ts,
+        )
+        intent = click.intent
+        if intent in (Intent.NEED, Intent.OFFER):
+            item = (click.value or "").partition(":")[2]
+            fields = {"article": ARTICLE_OF_ITEM.get(item, "")}
+            kind = EntryKind(intent.value)
+            await self.open_entry_modal(client, click.trigger_id, speaker, kind, fields, context)
+        elif intent is Intent.NOT_ME:
+            await client.views_open(
+                trigger_id=click.trigger_id, view=not_me_modal(speaker.t, context)
+            )
+        elif intent is Intent.EDIT:
+            await self.open_editor(client, click, speaker)
+        else:
+            # Reminder answers name their reminder; Confirm names a draft, Withdraw a record.
+            names_reminder = intent in (Intent.REPORT_SUBMITTED, Intent.SNOOZE, Intent.STOP)
+            turn = Turn(
+                speaker,
+                Via.SLACK,
+                action=intent,
+                value=click.value,
+                about=(click.value or None) if names_reminder else None,
+                message_id=click.message_ts,
+            )
+            await self.answer(client, turn, channel, thread_ts=click.thread_ts)
+
+    async def open_entry_modal(
+        self,
+        client: AsyncWebClient,
+        trigger_id: str,
+        speaker: Speaker,
+        kind: EntryKind,
+        fields: dict[str, str],
+        context: ModalContext,
+    ) -> None:
+        t = speaker.t
+        if kind is EntryKind.NEED:
+            intro = t.gettext("I will record this need for {state}:", state=speaker.state_name)
+        else:
+            intro = t.gettext(
+                "I will record this offer from {state}:", state=speaker.state_name or speaker.name
+            )
+        view = entry_modal(t, kind, fields, context, intro=intro)
+        await client.views_open(trigger_id=trigger_id, view=view)
+
+    async def open_editor(self, client: AsyncWebClient, click: Click, speaker: Speaker) -> None:
+        """Edit reopens the form: of a pending draft (its id) or of a record (its reference)."""
+        t = speaker.t
+        context = ModalContext(
+            channel_id=click.channel_id, thread_ts=click.thread_ts, message_ts=click.message_ts
+        )
+        where = {"thread_ts": click.thread_ts}
+        channel = click.channel_id or click.user_id
+        if click.value.isdigit():
+            async with self.store.transaction() as session:
+                draft = await session.get(Draft, int(click.value))
+            if (
+                draft is None
+                or draft.contact_id != speaker.contact_id
+                or draft.status is not DraftStatus.PENDING
+            ):
+                await self.post(client, channel, nothing_to_edit(t), **where)
+                return
+            payload = draft.payload
+            if draft.intent == "report_submitted":
+                item = (
+                    "art7-initial"
+                    if payload.get("kind") == "initial"
+                    else f"art7-annual-{payload.get('year')}"
+                )
+                dated = replace(context, about=f"{payload['state']}:{item}")
+                view = report_date_modal(t, dated, str(payload.get("on") or ""))
+                await client.views_open(trigger_id=click.trigger_id, view=view)
+                return
+            kind = EntryKind(payload.get("kind", "need"))
+            await self.open_entry_modal(
+                client, click.trigger_id, speaker, kind, _draft_fields(payload), context
+            )
+            return
+        async with self.store.transaction() as session:
+            try:
+                entry: Entry | None = await entry_by_reference(session, click.value)
+            except UnknownReference:
+                entry = None
+        mine = entry is not None and (
+            (entry.state_iso3 is not None and entry.state_iso3 == speaker.state)
+            or entry.logged_by_id == speaker.contact_id
+        )
+        if entry is None or not mine:
+            # Someone else's record is not shown, not even its existence.
+            await self.post(client, channel, unknown_reference(t, click.value), **where)
+            return
+        edited = replace(context, reference=entry.reference)
+        await self.open_entry_modal(
+            client, click.trigger_id, speaker, entry.kind, _entry_fields(entry), edited
+        )
+
+    # --- modals ------------------------------------------------------------------------------
+
+    async def on_entry_submitted(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        submission = Submission.parse(body)
+        speaker = await self.caller_or_ack(ack, client, submission)
+        if speaker is None:
+            return
+        context = submission.context
+        fields = {k: v for k, v in submission.values.items() if k in ids.ENTRY_FIELDS}
+        if context.reference:
+            turn = Turn(
+                speaker, Via.SLACK, action=Intent.CORRECT, value=context.reference, fields=fields
+            )
+        else:
+            intent = Intent.NEED if submission.callback_id == ids.NEED_MODAL else Intent.OFFER
+            turn = Turn(
+                speaker,
+                Via.SLACK,
+                action=intent,
+                fields=fields,
+                about=context.about,
+                message_id=context.message_ts,
+            )
+        reply = await self.conversation.handle(turn)
+        errors = _field_errors(reply, shown=submission.values.keys())
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        await self.post_to(client, submission, reply)
+
+    async def on_report_date_submitted(
+        self, ack: AsyncAck, body: Body, client: AsyncWebClient
+    ) -> None:
+        submission = Submission.parse(body)
+        speaker = await self.caller_or_ack(ack, client, submission)
+        if speaker is None:
+            return
+        t = speaker.t
+        on = submission.values.get(ids.DATE_BLOCK, "")
+        try:
+            day = date.fromisoformat(on)
+        except ValueError:
+            await ack(
+                response_action="errors",
+                errors={ids.DATE_BLOCK: t.gettext("Write the date as YYYY-MM-DD.")},
+            )
+            return
+        if day > speaker.today(self.clock.now()):
+            message = t.gettext(
+                "The date {date} is still to come. Tell me the day the report was sent.",
+                date=t.date(day),
+            )
+            await ack(response_action="errors", errors={ids.DATE_BLOCK: message})
+            return
+        await ack()
+        turn = Turn(
+            speaker,
+            Via.SLACK,
+            action=Intent.REPORT_SUBMITTED,
+            fields={"on": day.isoformat()},
+            about=submission.context.about,
+            message_id=submission.context.message_ts,
+        )
+        await self.post_to(client, submission, await self.conversation.handle(turn))
+
+    async def on_not_me_submitted(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        submission = Submission.parse(body)
+        speaker = await self.caller_or_ack(ack, client, submission)
+        if speaker is None:
+            return
+        email = submission.values.get(ids.EMAIL_BLOCK, "")
+        if email:
+            try:
+                email = validate_email(email, check_deliverability=False).normalized
+            except EmailNotValidError:
+                await ack(
+                    response_action="errors", errors={ids.EMAIL_BLOCK: invalid_email(speaker.t)}
+                )
+                return
+        await ack()
+        turn = Turn(
+            speaker,
+            Via.SLACK,
+            action=Intent.NOT_ME,
+            fields={"email": email},
+            about=submission.context.about,
+        )
+        await self.post_to(client, submission, await self.conversation.handle(turn))
+
+    async def caller_or_ack(
+        self, ack: AsyncAck, client: AsyncWebClient, submission: Submission
+    ) -> Speaker | None:
+        caller = await self.caller(client, submission.user_id)
+        if caller.speaker is None:
+            await ack()
+            await self.post(client, submission.user_id, stranger_reply(translator(caller.language)))
+        return caller.speaker
+
+    async def post_to(self, client: AsyncWebClient, submission: Submission, reply: Reply) -> None:
+        """Answer where the form was opened from (the reminder's DM), else in the DM."""
+        context = submission.context
+        channel = context.channel_id or submission.user_id
+        await self.post(client, channel, reply, thread_ts=context.thread_ts)
+
+    # --- messages ----------------------------------------------------------------------------
+
+    async def on_message(self, ack: AsyncAck, event: Body, client: AsyncWebClient) -> None:
+        await ack()
+        message = DirectMessage.parse(event)
+        if message is None:
+            return  # our own posts, edits, joins: answering them could loop
+        speaker = await self.known(client, message.user_id, message.channel_id)
+        if speaker is None:
+            return
+        about = await self.thread_about(client, message) if message.thread_ts else None
+        turn = Turn(speaker, Via.SLACK, text=message.text, message_id=message.ts, about=about)
+        await self.answer(client, turn, message.channel_id, thread_ts=message.thread_ts)
+
+    async def thread_about(self, client: AsyncWebClient, message: DirectMessage) -> str | None:
+        """The reminder a thread hangs from, read from the metadata on its first message."""
+        history = await client.conversations_history(
+            channel=message.channel_id,
+            oldest=message.thread_ts,
+            latest=message.thread_ts,
+            inclusive=True,
+            limit=1,
+            include_all_metadata=True,
+        )
+        messages = history.get("messages") or []
+        return reminder_about(messages[0]) if messages else None
+
+    # --- App Home ----------------------------------------------------------------------------
+
+    async def on_home_opened(self, ack: AsyncAck, event: Body, client: AsyncWebClient) -> None:
+        await ack()
+        if event.get("tab") != "home" or not isinstance(event.get("user"), str):
+            return
+        await self.publish_home(client, event["user"], page=0)
+
+    async def on_home_page(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        await ack()
+        click = Click.parse(body)
+        page = int(click.value) if click.value.isdigit() else 0
+        await self.publish_home(client, click.user_id, page=page)
+
+    async def publish_home(self, client: AsyncWebClient, user_id: str, *, page: int) -> None:
+        caller = await self.caller(client, user_id)
+        if caller.speaker is None:
+            reply = stranger_reply(translator(caller.language))
+            blocks = reply_blocks(reply)
+        else:
+            async with self.store.transaction() as session:
+                overview = await overview_of(session, caller.speaker, self.clock.now())
+            blocks = overview_blocks(caller.speaker.t, overview, page=page, pager=True)
+        await client.views_publish(user_id=user_id, view=home_view(blocks))
+
+    # --- failures ----------------------------------------------------------------------------
+
+    async def on_error(
+        self, error: Exception, body: Body, context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        """Log what failed (Slack's error code when Slack said no) and apologise to the person."""
+        code = error.response.get("error") if isinstance(error, SlackApiError) else None
+        log.error(
+            "Slack %s failed: %s",
+            body.get("type") or body.get("command") or "request",
+            code or type(error).__name__,
+            exc_info=error,
+        )
+        user_id = context.user_id
+        if not user_id:
+            return
+        t = translator(self.languages.get(user_id))
+        try:
+            await self.post(client, user_id, trouble_reply(t))
+        except SlackApiError as again:
+            log.error(
+                "could not tell %s about the failure: %s", user_id, again.response.get("error")
+            )
+
+
+def _year_or_nothing(words: tuple[str, ...]) -> bool:
+    """What may follow ``report submitted``: nothing, or a year such as 2026."""
+    return not words or (len(words) == 1 and words[0].isdigit() and len(words[0]) == 4)
+
+
+def _field_errors(reply: Reply, *, shown: Any) -> dict[str, str]:
+    """The core's ``error:<field>`` notes keyed by the modal block showing that field."""
+    blocks = set(shown)
+    errors: dict[str, str] = {}
+    for key, message in reply.extra.items():
+        if not key.startswith("error:"):
+            continue
+        name = key.removeprefix("error:")
+        block = name if name in blocks else "description"
+        errors[block] = f"{errors[block]} {message}" if block in errors else message
+    return errors
+
+
+def _draft_fields(payload: dict[str, Any]) -> dict[str, str]:
+    fields = {
+        name: "" if payload.get(name) is None else str(payload[name])
+        for name in ids.ENTRY_FIELDS
+        if name != "focus"
+    }
+    fields["focus"] = ", ".join(payload.get("focus") or [])
+    return fields
+
+
+def _entry_fields(entry: Entry) -> dict[str, str]:
+    return {
+        "description": entry.description,
+        "article": str(entry.article or ""),
+        "category": entry.category.value,
+        "amount": "" if entry.amount is None else str(entry.amount),
+        "currency": entry.currency or "",
+        "period_start": entry.period_start.isoformat() if entry.period_start else "",
+        "period_end": entry.period_end.isoformat() if entry.period_end else "",
+        "focus": ", ".join(entry.focus),
+        "visibility": entry.visibility.value,
+    }

@@ -1,0 +1,180 @@
+"""What Slack sends, parsed at the edge into small typed values the listeners work with.
+
+Slack's payloads are deep, loosely typed dictionaries; reading them here, once, keeps the
+listeners to "who, what, where" and makes a payload shape change a one-place fix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bot.slack import ids
+from handlers.understanding.keywords import Intent
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _optional(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class Command:
+    """``/ccm need``, ``/ccm report submitted 2026``…: the subcommand and what follows it."""
+
+    user_id: str
+    channel_id: str
+    words: tuple[str, ...]
+    trigger_id: str
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> Command:
+        return cls(
+            user_id=_text(body.get("user_id")),
+            channel_id=_text(body.get("channel_id")),
+            words=tuple(_text(body.get("text")).lower().split()),
+            trigger_id=_text(body.get("trigger_id")),
+        )
+
+    @property
+    def subcommand(self) -> str:
+        return self.words[0] if self.words else "help"
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button pressed on one of the bot's messages (or its Home tab)."""
+
+    user_id: str
+    action_id: str
+    value: str
+    trigger_id: str
+    channel_id: str | None
+    message_ts: str | None
+    thread_ts: str | None  # set when the button's message is a reply in a thread
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> Click:
+        actions = body.get("actions") or [{}]
+        action = actions[0] if isinstance(actions[0], Mapping) else {}
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = body.get("channel") or {}
+        message_ts = _optional(message.get("ts")) or _optional(container.get("message_ts"))
+        thread_ts = _optional(message.get("thread_ts")) or _optional(container.get("thread_ts"))
+        return cls(
+            user_id=_text((body.get("user") or {}).get("id")),
+            action_id=_text(action.get("action_id")),
+            value=_text(action.get("value")),
+            trigger_id=_text(body.get("trigger_id")),
+            channel_id=_optional(channel.get("id")) or _optional(container.get("channel_id")),
+            message_ts=message_ts,
+            thread_ts=thread_ts if thread_ts != message_ts else None,
+        )
+
+    @property
+    def intent(self) -> Intent | None:
+        return ids.INTENT_OF_ACTION.get(self.action_id)
+
+
+@dataclass(frozen=True)
+class ModalContext:
+    """What a modal is about, carried through Slack in its ``private_metadata``."""
+
+    about: str | None = None  # the reminder: "ISO3:item"
+    reference: str | None = None  # a recorded need or offer being edited
+    channel_id: str | None = None  # where to answer once it is submitted
+    thread_ts: str | None = None
+    message_ts: str | None = None  # the message the modal was opened from (provenance)
+
+    def to_json(self) -> str:
+        text = json.dumps({k: v for k, v in asdict(self).items() if v is not None})
+        if len(text) > ids.MAX_PRIVATE_METADATA:
+            raise ValueError("modal context is over Slack's 3000-character private_metadata")
+        return text
+
+    @classmethod
+    def from_json(cls, text: str) -> ModalContext:
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        return cls(**{key: _optional(data.get(key)) for key in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A modal's submitted values, by field name (the block ids), all as strings."""
+
+    user_id: str
+    callback_id: str
+    values: dict[str, str]
+    context: ModalContext
+
+    @classmethod
+    def parse(cls, body: Mapping[str, Any]) -> Submission:
+        view = body.get("view") or {}
+        state = (view.get("state") or {}).get("values") or {}
+        values: dict[str, str] = {}
+        for block_id, actions in state.items():
+            element = (actions or {}).get(ids.INPUT_ACTION) or {}
+            values[block_id] = _input_value(element)
+        return cls(
+            user_id=_text((body.get("user") or {}).get("id")),
+            callback_id=_text(view.get("callback_id")),
+            values=values,
+            context=ModalContext.from_json(_text(view.get("private_metadata"))),
+        )
+
+
+def _input_value(element: Mapping[str, Any]) -> str:
+    kind = element.get("type")
+    if kind == "static_select":
+        return _text((element.get("selected_option") or {}).get("value"))
+    if kind == "datepicker":
+        return _text(element.get("selected_date"))
+    return _text(element.get("value")).strip()
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """A person's own message in their DM with the bot, top level or in a thread."""
+
+    user_id: str
+    channel_id: str
+    text: str
+    ts: str
+    thread_ts: str | None
+
+    @classmethod
+    def parse(cls, event: Mapping[str, Any]) -> DirectMessage | None:
+        """None for what must not be answered: bots (ours included), edits, joins, channels."""
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return None
+        user, text, ts = _text(event.get("user")), _text(event.get("text")), _text(event.get("ts"))
+        if not (user and text.strip() and ts):
+            return None
+        thread_ts = _optional(event.get("thread_ts"))
+        return cls(
+            user_id=user,
+            channel_id=_text(event.get("channel")),
+            text=text,
+            ts=ts,
+            thread_ts=thread_ts if thread_ts != ts else None,
+        )
+
+
+def reminder_about(message: Mapping[str, Any]) -> str | None:
+    """The "ISO3:item" a reminder message is about, from its metadata; None for other messages."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != ids.REMINDER_EVENT:
+        return None
+    items = (metadata.get("event_payload") or {}).get("items") or []
+    return _optional(items[0]) if items else None
