@@ -148,6 +148,10 @@ class App:
         if self.mail is not None:
             await self.mail.stop()
         if self.scheduler is not None:
+            # Let a sweep in progress finish: APScheduler's shutdown would cancel it mid-send.
+            self.scheduler.pause()
+            if self.sweep is not None:
+                await self.sweep.finished()
             self.scheduler.shutdown(wait=False)
         for transport in self.transports.values():
             close = getattr(transport, "close", None)

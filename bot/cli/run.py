@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 
 import click
@@ -22,6 +23,10 @@ from bot.cli.base import Context, run_async
 def run(context: Context, http_port: int | None) -> None:
     """Run the bot: scheduler, Slack and incoming mail, until stopped (Ctrl-C)."""
     settings = context.settings
+    logging.basicConfig(
+        level=logging.DEBUG if context.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
     async def serve() -> None:
         app = create_app(settings, http_port=http_port)

@@ -495,11 +495,12 @@ class SlackBot:
     ) -> None:
         """Log what failed (Slack's error code when Slack said no) and apologise to the person."""
         code = error.response.get("error") if isinstance(error, SlackApiError) else None
+        # Slack's refusals are expected events: one line with the code. Our own bugs: traceback.
         log.error(
             "Slack %s failed: %s",
             body.get("type") or body.get("command") or "request",
             code or type(error).__name__,
-            exc_info=error,
+            exc_info=None if code else error,
         )
         user_id = context.user_id
         if not user_id:

@@ -1,0 +1,118 @@
+"""`ccm-bot run --http PORT` against a fake Slack: signed requests answered, forged ones refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+from tests.slack.conftest import SIGNING_SECRET, eventually, signature
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def bot_env(database_url: str, tmp_path: Path, fake_slack: FakeSlack) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCM_", "SLACK_"))}
+    env |= {
+        "CCM_DATABASE_URL": database_url,
+        "CCM_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+    }
+    return env
+
+
+@pytest.fixture
+def running_bot(bot_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack) -> Iterator[int]:
+    fake_slack.add_user("U0FRA0001", "luc@diplomatie.gouv.fr", "luc", tz="Europe/Paris")
+    runner = CliRunner(env=bot_env)
+    assert runner.invoke(main, ["states", "load"]).exit_code == 0
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "name,email,role,state,slack_user_id,channel\n"
+        "Luc Martin,luc@diplomatie.gouv.fr,delegate,FRA,U0FRA0001,slack\n"
+    )
+    assert runner.invoke(main, ["contacts", "import", str(contacts)]).exit_code == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--http", str(port)],
+        cwd=tmp_path,
+        env=bot_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "is running" in line:
+            break
+    try:
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+        assert "Traceback" not in output, output
+
+
+def slash_command(text: str) -> str:
+    return urlencode(
+        {
+            "command": "/ccm",
+            "text": text,
+            "user_id": "U0FRA0001",
+            "user_name": "luc",
+            "team_id": "T0CCM",
+            "channel_id": "D0FRA0001",
+            "trigger_id": "1.2.3",
+            "response_url": "https://hooks.slack.invalid/commands/1",
+        }
+    )
+
+
+async def post(port: int, body: str, *, secret: str = SIGNING_SECRET) -> int:
+    stamp = int(time.time())
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(stamp),
+        "X-Slack-Signature": signature(body, stamp, secret),
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{port}/slack/events", data=body, headers=headers
+        ) as response,
+    ):
+        return response.status
+
+
+async def test_signed_slash_command_is_answered(running_bot: int, fake_slack: FakeSlack) -> None:
+    assert await post(running_bot, slash_command("help")) == 200
+    posted = await eventually(lambda: fake_slack.calls_to("chat.postMessage"))
+    assert "/ccm" in json.dumps(posted[-1])
+    assert fake_slack.invalid_payloads == []
+
+
+async def test_forged_signature_is_refused(running_bot: int, fake_slack: FakeSlack) -> None:
+    assert await post(running_bot, slash_command("help"), secret="not-the-secret") == 401
+    assert fake_slack.calls_to("chat.postMessage") == []
