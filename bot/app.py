@@ -13,14 +13,17 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mail.answers import isu_notice
 from bot.mail.compose import render_email
+from bot.mail.digest import DigestService
 from bot.mail.inbound import MailService
 from bot.mail.transports import OutboxTransport, SmtpTransport
 from bot.settings import Settings
 from bot.slack import SlackService, SlackTransport, slack_web_client, start_slack
 from handlers.conversation import Conversation
+from handlers.digest import DigestSchedule
 from handlers.i18n import translator
 from handlers.reminders import compose_reminder
 from schedules.clock import Clock, SystemClock
@@ -88,6 +91,8 @@ class App:
     sweep: Sweep | None = None
     slack: SlackService | None = None
     mail: MailService | None = None
+    digest: DigestService | None = None
+    slack_client: AsyncWebClient | None = None
     email: OutboxTransport | SmtpTransport | None = None
 
     async def open(self) -> Sweep:
@@ -97,7 +102,8 @@ class App:
             self.email = email_transport(self.settings)
             self.transports[Channel.EMAIL] = self.email
         if self.settings.slack_enabled and Channel.SLACK not in self.transports:
-            self.transports[Channel.SLACK] = SlackTransport(slack_web_client(self.settings))
+            self.slack_client = slack_web_client(self.settings)
+            self.transports[Channel.SLACK] = SlackTransport(self.slack_client)
         self.sweep = Sweep(
             store=self.store,
             policy=reminder_policy(self.settings),
@@ -129,12 +135,34 @@ class App:
                 sweep.store, conversation, self.email, self.settings, self.clock
             )
             await self.mail.start()
+        if self.email is not None:
+            self.digest = DigestService.from_settings(
+                self.settings,
+                store=sweep.store,
+                sender=self.email,
+                clock=self.clock,
+                worker=worker_name(),
+                schedule=DigestSchedule(**self.settings.digest.model_dump()),
+                post_summary=self.post_digest_summary if self.slack_client else None,
+            )
         # Started here, inside the running loop, as APScheduler 3's asyncio scheduler requires.
         self.scheduler = AsyncIOScheduler(timezone=self.settings.zone)
         register_jobs(
-            self.scheduler, sweep=sweep, sweep_minutes=self.settings.reminders.sweep_minutes
+            self.scheduler,
+            sweep=sweep,
+            sweep_minutes=self.settings.reminders.sweep_minutes,
+            digest=self.digest,
         )
         self.scheduler.start()
+
+    async def post_digest_summary(self, text: str) -> str:
+        """Post the digest's short summary to CCM_DIGEST_CHANNEL; returns the message ts."""
+        assert self.slack_client is not None
+        assert self.settings.digest_channel is not None
+        response = await self.slack_client.chat_postMessage(
+            channel=self.settings.digest_channel, text=text
+        )
+        return str(response["ts"])
 
     async def notify_isu(self, text: str) -> None:
         """Mail the ISU a note from a conversation (a delegate handing over, for instance)."""
@@ -198,6 +226,11 @@ def describe_startup(settings: Settings, *, http_port: int | None = None) -> lis
     lines.append(
         f"reminders: checked every {settings.reminders.sweep_minutes} minutes, sent at "
         f"{settings.reminders.send_hour:02d}:00 in each recipient's own time zone"
+    )
+    lines.append(
+        f"weekly digest: {settings.digest.weekday} {settings.digest.hour:02d}:00 "
+        f"({settings.timezone})"
+        + (f", summary to Slack {settings.digest_channel}" if settings.digest_channel else "")
     )
     lines.append(f"secretariat time zone: {settings.timezone}")
     return lines

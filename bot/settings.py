@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,15 @@ class ReminderSettings(BaseModel):
     sweep_minutes: int = Field(default=10, ge=1, le=1440)
 
 
+class DigestSettings(BaseModel):
+    """When the weekly digest goes out, in CCM_TIMEZONE: the TOML file's ``[digest]`` table."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    hour: int = Field(default=8, ge=0, le=23)
+
+
 class SmtpTarget(BaseModel):
     """Where outgoing mail goes, parsed from ``CCM_SMTP_URL``."""
 
@@ -88,6 +97,7 @@ class Settings(BaseSettings):
     isu_email: str | None = _env("CCM_ISU_EMAIL", "isu_email")
     digest_channel: str | None = _env("CCM_DIGEST_CHANNEL", "digest_channel")
     reminders: ReminderSettings = ReminderSettings()
+    digest: DigestSettings = DigestSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -288,6 +288,20 @@ class Entry(Base):
         CheckConstraint("amount IS NULL OR amount > 0", name="amount_positive"),
         Index("ix_entries_kind_status_created", "kind", "status", "created_at"),
         Index("ix_entries_kind_article_category", "kind", "article", "category"),
+        # storage.queries: newest-first pages and exports; a State's entries; the yearly
+        # figures; and the counts of filtered listings, read from the index alone.
+        Index("ix_entries_kind_created", "kind", "created_at", "id"),
+        Index("ix_entries_state_kind_created", "state_iso3", "kind", "created_at"),
+        Index("ix_entries_kind_article_state_year", "kind", "article", "state_iso3", "ref_year"),
+        Index(
+            "ix_entries_filters",
+            "kind",
+            "status",
+            "article",
+            "category",
+            "visibility",
+            "state_iso3",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -530,3 +544,38 @@ class InboundMail(Base):
     )
     outcome: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
+
+
+class DigestSend(Base):
+    """One weekly digest to one person, or its summary to one Slack channel, sent at most once.
+
+    The unique keys are the exactly-once rule: a restart, a misfire or a second bot process
+    finds the row and sends nothing. The row is claimed (``sending``) and committed before the
+    send, and its id names the email everywhere (reply token, Message-ID), so a send that
+    crashed before being recorded is resent with the same Message-ID, never as a new mail.
+    ``period_start``/``period_end`` are the ISO week it covers (``schedules.periods``).
+    """
+
+    __tablename__ = "digest_sends"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "period_start"),
+        UniqueConstraint("slack_channel", "period_start"),
+        CheckConstraint("(contact_id IS NULL) <> (slack_channel IS NULL)", name="one_recipient"),
+        Index("ix_digest_sends_period_status", "period_start", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    slack_channel: Mapped[str | None] = mapped_column(String(80))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    # sending, sent, retry (a transient failure, tried again later) or failed (given up).
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]

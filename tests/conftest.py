@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,7 +76,7 @@ def migrated_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     template = tmp_path_factory.mktemp("template") / "ccm-bot.db"
     asyncio.run(_migrate_sqlite(f"sqlite+aiosqlite:///{template}"))
     urls = {"sqlite": str(template)}
-    name = f"ccm_test_{os.getpid()}"
+    name = f"ccm_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     if _postgres_reachable():
         urls["postgres"] = asyncio.run(_create_database(POSTGRES_URL, name))
     yield urls

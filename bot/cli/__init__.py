@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.cli.base import main
 from bot.cli.chat import chat
+from bot.cli.digest import digest
 from bot.cli.maintenance import db
+from bot.cli.queries import export, needs, offers, overdue_command, overview, stats
 from bot.cli.records import contacts, imports
 from bot.cli.reminders import deadlines, reminders
 from bot.cli.run import run
@@ -16,7 +18,14 @@ main.add_command(contacts)
 main.add_command(imports)
 main.add_command(reminders)
 main.add_command(deadlines)
+main.add_command(needs)
+main.add_command(offers)
+main.add_command(overview)
+main.add_command(overdue_command)
+main.add_command(export)
+main.add_command(stats)
 main.add_command(chat)
 main.add_command(run)
+main.add_command(digest)
 
 __all__ = ["main"]
