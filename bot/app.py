@@ -28,11 +28,14 @@ from handlers.i18n import translator
 from handlers.reminders import compose_reminder
 from schedules.clock import Clock, SystemClock
 from schedules.dispatch import Dispatcher, Outgoing, Transport
-from schedules.jobs import Sweep, register_jobs
+from schedules.jobs import InFlight, Sweep, register_jobs
 from schedules.policy import ReminderPolicy
 from schedules.zones import resolve_zone
 from storage.db import Store, open_store
 from storage.models import Channel
+
+# How long a stopping bot waits for a sweep or digest in progress to finish.
+STOP_GRACE_SECONDS = 20.0
 
 
 def reminder_policy(settings: Settings) -> ReminderPolicy:
@@ -93,6 +96,7 @@ class App:
     mail: MailService | None = None
     digest: DigestService | None = None
     slack_client: AsyncWebClient | None = None
+    in_flight: InFlight = field(default_factory=InFlight)
     email: OutboxTransport | SmtpTransport | None = None
 
     async def open(self) -> Sweep:
@@ -152,6 +156,7 @@ class App:
             sweep=sweep,
             sweep_minutes=self.settings.reminders.sweep_minutes,
             digest=self.digest,
+            in_flight=self.in_flight,
         )
         self.scheduler.start()
 
@@ -176,10 +181,8 @@ class App:
         if self.mail is not None:
             await self.mail.stop()
         if self.scheduler is not None:
-            # Let a sweep in progress finish: APScheduler's shutdown would cancel it mid-send.
             self.scheduler.pause()
-            if self.sweep is not None:
-                await self.sweep.finished()
+            await self.in_flight.drain(timeout=STOP_GRACE_SECONDS)
             self.scheduler.shutdown(wait=False)
         for transport in self.transports.values():
             close = getattr(transport, "close", None)

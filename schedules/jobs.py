@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -51,18 +52,9 @@ class Sweep:
     clock: Clock
     slack: bool
     secretariat_zone: str
-    _running: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def run(self, now: datetime | None = None) -> tuple[SweepPlan, DispatchResult]:
-        async with self._running:
-            return await self._run(now or self.clock.now())
-
-    async def finished(self) -> None:
-        """Wait for a sweep in progress, so a stopping bot does not pull the store from under it."""
-        async with self._running:
-            return
-
-    async def _run(self, moment: datetime) -> tuple[SweepPlan, DispatchResult]:
+        moment = now or self.clock.now()
         async with self.store.transaction() as session:
             planned = await plan_due_reminders(
                 session,
@@ -90,16 +82,45 @@ class Sweep:
             log.exception("reminder sweep failed; it runs again at the next interval")
 
 
+class InFlight:
+    """The job runs under way, so a stopping bot lets them finish instead of cancelling them.
+
+    APScheduler's shutdown cancels running coroutine jobs: a sweep cut off between sending and
+    recording would leave its claims to go stale.
+    """
+
+    def __init__(self) -> None:
+        self._runs: set[asyncio.Task[None]] = set()
+
+    def track(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def tracked() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._runs.add(task)
+            try:
+                await job()
+            finally:
+                self._runs.discard(task)
+
+        return tracked
+
+    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
+        if self._runs:
+            await asyncio.wait(set(self._runs), timeout=timeout)
+
+
 def register_jobs(
     scheduler: AsyncIOScheduler,
     *,
     sweep: Sweep,
     sweep_minutes: int,
     digest: WeeklyDigest | None = None,
+    in_flight: InFlight | None = None,
 ) -> None:
     """The whole timetable. Call before ``scheduler.start()``, inside the running loop."""
+    track = in_flight.track if in_flight is not None else (lambda job: job)
     scheduler.add_job(
-        sweep.run_logged,
+        track(sweep.run_logged),
         IntervalTrigger(minutes=sweep_minutes),
         id=SWEEP_JOB,
         name="plan and send due reminders",
@@ -112,7 +133,7 @@ def register_jobs(
         # Weekly (default Monday 08:00, CCM_TIMEZONE): each check sends the latest due week's
         # digest to whoever has not had it, so a bot that was down sends the missed one once.
         scheduler.add_job(
-            digest.run_logged,
+            track(digest.run_logged),
             CronTrigger(minute=DIGEST_CHECK, timezone=scheduler.timezone),
             id=DIGEST_JOB,
             name="send the weekly digest once it is due",
