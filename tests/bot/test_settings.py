@@ -118,3 +118,11 @@ def test_a_missing_config_file_is_reported(monkeypatch: pytest.MonkeyPatch) -> N
 def test_implicit_tls_url() -> None:
     target = parse_smtp_url("smtps://u:p@mail.example.org")
     assert (target.port, target.use_tls, target.start_tls) == (465, True, False)
+
+
+def test_the_shipped_example_configuration_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "ccm-bot.toml"
+    monkeypatch.setenv("CCM_CONFIG", str(example))
+    settings = load_settings()
+    assert settings.reminders.send_hour == 9
+    assert (settings.digest.weekday, settings.digest.hour) == ("mon", 8)
