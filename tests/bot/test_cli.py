@@ -135,3 +135,37 @@ def test_python_dash_m_bot_is_the_same_command() -> None:
     )
     assert "reminders" in result.stdout
     assert "states" in result.stdout
+
+
+def test_preview_then_run_once_writes_each_reminder_once(cli: Invoke, tmp_path: Path) -> None:
+    cli("states", "load")
+    cli("contacts", "import", str(EXAMPLES / "contacts.csv"))
+    preview = json.loads(cli("reminders", "preview", "--on", "2027-03-31", "--json").output)
+    assert preview, "the example delegates owe the 2026 report"
+    assert {p["item"] for p in preview} == {"art7-annual-2026"}
+    assert {p["stage"] for p in preview} == {"30d"}
+    for item in preview:
+        assert set(item) >= {
+            "state",
+            "contact",
+            "channel",
+            "language",
+            "item",
+            "stage",
+            "due",
+            "send_at",
+        }
+        assert item["local_time"].startswith("2027-03-31T09:00:00")
+    assert {p["language"] for p in preview if p["state"] in {"FRA", "SEN"}} == {"fr"}
+    assert {p["language"] for p in preview if p["state"] == "CHL"} == {"es"}
+
+    first = cli("reminders", "run-once", "--now", "2027-03-31T12:00:00Z")
+    assert first.exit_code == 0, first.output
+    outbox = tmp_path / "outbox"
+    written = sorted(outbox.glob("*.eml"))
+    assert len(written) == len({p["contact"] for p in preview if p["channel"] == "email"})
+    again = cli("reminders", "run-once", "--now", "2027-03-31T12:00:00Z")
+    assert "0 messages sent" in again.output
+    assert sorted(outbox.glob("*.eml")) == written
+    status = json.loads(cli("reminders", "status", "--json").output)
+    assert status["counts"] == {"sent": len(written)}
