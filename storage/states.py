@@ -104,9 +104,7 @@ async def load_states(
     return LoadResult(created, updated, len(data.states) - created - updated)
 
 
-def _sync_obligations(
-    state: State, facts: StateFacts, data: TreatyData
-) -> list[Obligation]:
+def _sync_obligations(state: State, facts: StateFacts, data: TreatyData) -> list[Obligation]:
     """Bring the State's obligations in line with the data; return the ones that changed."""
     assert state.entry_into_force is not None
     by_article = {o.article: o for o in state.obligations}
