@@ -180,11 +180,14 @@ _TOPIC_WORDS = _phrases(
             "help", "donor", "donors", "offre", "offres", "capacité", "capacités", "peut aider",
             "peuvent aider", "aider", "donateur", "donateurs", "oferta", "ofertas", "capacidad",
             "capacidades", "puede ayudar", "pueden ayudar", "ayudar", "donante", "donantes",
+            "offers to", "offrent", "propose", "proposent", "ofrece", "ofrecen",
         ),
         Topic.OVERDUE: (
             "late", "overdue", "missing", "not reported", "who is late", "en retard", "retard",
             "retards", "retardataires", "manquants", "atrasado", "atrasados", "retrasado",
-            "retrasados", "con retraso", "pendientes",
+            "retrasados", "con retraso", "pendientes", "not submitted", "have not submitted",
+            "pas soumis", "pas encore soumis", "pas remis", "no han presentado", "no presentaron",
+            "no ha presentado", "sin presentar",
         ),
         Topic.DEADLINES: (
             "deadline", "deadlines", "due", "échéance", "échéances", "délai", "délais",
@@ -796,12 +799,8 @@ async def answer(
             understood,
             sections=(Section(t.gettext("Deadlines"), lines),) if lines else (),
         )
-    if not viewer.sees_everything:
-        return Reply(
-            t.language,
-            subject,
-            understood + " " + t.gettext("Only the Coordinators and the ISU can see this."),
-        )
+    # Who is late and the yearly figures are public treaty facts; how often a State was
+    # reminded is for the Coordinators, the ISU and that State's own delegates (as in Slack).
     if question.topic is Topic.OVERDUE:
         year = question.year or last_due_year(today)
         late = await overdue_reports(session, year, today)
@@ -812,6 +811,8 @@ async def answer(
                 row.reminders,
                 state=name_of(row.iso3),
             )
+            if viewer.sees_everything or row.iso3 == viewer.state
+            else name_of(row.iso3)
             for row in sorted(late, key=lambda row: fold(name_of(row.iso3)))
         )
         count = t.ngettext("{count} found.", "{count} found.", len(late))

@@ -14,8 +14,15 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from functools import cache
 
-from storage.treaty_data import Language, StateFacts, cldr_name, cldr_territory_names
+from storage.treaty_data import (
+    Language,
+    StateFacts,
+    cldr_name,
+    cldr_territory_names,
+    load_treaty_data,
+)
 
 # Forms people use that CLDR's en/fr/es territory names do not give, by ISO3.
 ALIASES: Mapping[str, tuple[str, ...]] = {
@@ -144,3 +151,15 @@ class StateIndex:
                 return []  # as close to a State outside the index: ambiguous
             ordered += [iso3 for iso3 in sorted(self._names[name]) if iso3 not in ordered]
         return ordered
+
+
+@cache
+def shipped_state_index() -> StateIndex:
+    """The index over the shipped treaty data, built once: what every channel looks names up in."""
+    return StateIndex(load_treaty_data().states)
+
+
+def resolve_state_code(query: str) -> str | None:
+    """The ISO3 code of the State a person named (code, or a name in en/fr/es), or None."""
+    found = shipped_state_index().find(query)
+    return found.iso3 if found else None

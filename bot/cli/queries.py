@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.base import Env, Failure, echo_json, echo_table, json_option, with_store
 from bot.cli.reminders import deadlines
-from bot.cli.states import find_state, resolve_state_code
+from bot.cli.states import find_state
 from handlers.i18n import translator
 from handlers.queries import (
     ExportKind,
@@ -33,6 +33,7 @@ from handlers.stats import ARTICLE_GROUPS, GROUPS, STAT_LABELS, yearly_analysis
 from storage.contacts import contact_by_email
 from storage.models import Category, Entry, EntryKind, EntryStatus
 from storage.queries import ISU, MAX_PAGE, REGIONS, Viewer, entries, state_overview
+from storage.state_names import resolve_state_code
 from storage.states import latest_deadline
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -8,10 +8,11 @@ from typing import Any
 import click
 
 from bot.cli.base import Env, Failure, echo_json, echo_table, json_option, with_store
-from bot.cli.states import CLI_ACTOR, resolve_state_code
+from bot.cli.states import CLI_ACTOR
 from handlers.imports import ImportKind, ImportRejected, ImportResult, TableError, run_import
 from storage.contacts import UnknownContact, forget_contact, list_contacts
 from storage.models import Contact, Role
+from storage.state_names import resolve_state_code
 
 file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 dry_run_option = click.option(

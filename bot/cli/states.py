@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,23 +12,12 @@ from schedules.zones import UnknownZone, resolve_zone
 from storage.audit import Actor
 from storage.db import Store
 from storage.models import Obligation, State, Via
-from storage.state_names import StateIndex
+from storage.state_names import resolve_state_code, shipped_state_index
 from storage.states import all_states, latest_deadline, load_states, override_state, state_by_code
 from storage.treaty_data import TreatyData, TreatyDataError, load_treaty_data
 
 CLI_ACTOR = Actor("command line", Via.CLI)
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@cache
-def state_index() -> StateIndex:
-    """Names in three languages and common variants, from the shipped treaty data."""
-    return StateIndex(load_treaty_data().states)
-
-
-def resolve_state_code(query: str) -> str | None:
-    found = state_index().find(query)
-    return found.iso3 if found else None
 
 
 async def find_state(store: Store, query: str) -> State:
@@ -38,7 +26,7 @@ async def find_state(store: Store, query: str) -> State:
     async with store.transaction() as session:
         state = await state_by_code(session, code)
     if state is None:
-        suggestions = state_index().suggest(query)
+        suggestions = shipped_state_index().suggest(query)
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
         raise Failure(
             f"no State matches {query!r}.{hint} Use an ISO3 code (e.g. LAO) or a name in "

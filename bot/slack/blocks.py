@@ -174,6 +174,44 @@ def reply_blocks(reply: Reply, *, limit: int = MAX_MESSAGE_BLOCKS) -> list[Block
     return _fit(body, tail, translator(reply.language), limit)
 
 
+def query_button(action_id: str, label: str, value: str, *, primary: bool = False) -> Block:
+    """A button of an answer to a records command (More, Share in channel, Show the names)."""
+    if len(value) > ids.MAX_BUTTON_VALUE:
+        raise ValueError(f"button value over {ids.MAX_BUTTON_VALUE} characters: {value!r}")
+    element: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": plain(label, MAX_BUTTON_TEXT),
+        "value": value,
+    }
+    if primary:
+        element["style"] = "primary"
+    return element
+
+
+def answer_blocks(reply: Reply, buttons: list[Block]) -> list[Block]:
+    """An answer to a records command: the reply, then its buttons, within 50 blocks."""
+    if not buttons:
+        return reply_blocks(reply)
+    actions = {"type": "actions", "block_id": ids.QUERY_ACTIONS_BLOCK, "elements": buttons}
+    return [*reply_blocks(reply, limit=MAX_MESSAGE_BLOCKS - 1), actions]
+
+
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+def shared_blocks(reply: Reply, t: Translator, user_id: str, *, note: str = "") -> list[Block]:
+    """An answer posted for everyone in a channel, saying who shared it (a mention)."""
+    # The mention is the one piece of mrkdwn not escaped: the id must be an id, nothing more.
+    mention = f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else escape(user_id)
+    placeholder = "\x00"
+    credit = escape(t.gettext("Shared by {person}.", person=placeholder))
+    credit = credit.replace(placeholder, mention)
+    if note:
+        credit += " " + escape(note)
+    return [*reply_blocks(reply, limit=MAX_MESSAGE_BLOCKS - 1), _context(credit)]
+
+
 # --- forms -----------------------------------------------------------------------------------
 
 

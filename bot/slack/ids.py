@@ -35,6 +35,12 @@ ANSWERS_BLOCK = "ccm_answers"
 HOME_PREVIOUS_ACTION = "ccm_home_previous"
 HOME_NEXT_ACTION = "ccm_home_next"
 HOME_PAGER_BLOCK = "ccm_home_pager"
+# Answers to the records commands (/ccm needs, /ccm stats…), shown to one person: the value of
+# each button is the question to ask again (bot.slack.questions.Ask as JSON).
+QUERY_MORE_ACTION = "ccm_query_more"
+QUERY_NAMES_ACTION = "ccm_query_names"
+QUERY_SHARE_ACTION = "ccm_query_share"
+QUERY_ACTIONS_BLOCK = "ccm_query_actions"
 
 # Modals (their callback ids) and their input blocks. The block id of an input is the name of
 # the field it fills, so a validation error on "amount" is shown next to the amount.

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -26,14 +28,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
 from bot.slack.blocks import (
+    Block,
+    answer_blocks,
     entry_modal,
     escape,
     fallback_text,
     home_view,
     not_me_modal,
     overview_blocks,
+    query_button,
     reply_blocks,
     report_date_modal,
+    shared_blocks,
 )
 from bot.slack.overview import overview_of
 from bot.slack.payloads import (
@@ -44,16 +50,35 @@ from bot.slack.payloads import (
     Submission,
     reminder_about,
 )
+from bot.slack.questions import (
+    TOPICS,
+    Answered,
+    Ask,
+    Asker,
+    Resolver,
+    answer_ask,
+    asks_the_records,
+    channel_audience,
+    clip_words,
+)
 from bot.slack.texts import (
     command_help,
+    digest_usage,
+    export_elsewhere,
+    export_sent,
+    export_usage,
     invalid_email,
+    invite_me,
     nothing_to_edit,
+    records_refused,
     stranger_reply,
     trouble_reply,
     unknown_reference,
 )
 from handlers.conversation import Conversation
+from handlers.digest import digest_switch
 from handlers.i18n import language_or_default, translator
+from handlers.queries import ExportKind, answer, export_table, viewer_of
 from handlers.replies import Reply
 from handlers.turns import Speaker, Turn, identify
 from handlers.understanding.keywords import Intent
@@ -61,6 +86,7 @@ from schedules.clock import Clock
 from storage.db import Store
 from storage.models import Draft, DraftStatus, Entry, EntryKind, Via
 from storage.records import UnknownReference, entry_by_reference
+from storage.state_names import resolve_state_code
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +96,12 @@ Listener = Callable[..., Awaitable[None]]
 # Items whose deadline belongs to one article of the Convention: a need raised from their
 # reminder is about that article. Article 7 reports concern every article, so none is implied.
 ARTICLE_OF_ITEM = {"art3": "3", "art4": "4"}
+# The commands answered to the person alone, in the conversation where they were typed.
+PRIVATE_COMMANDS = frozenset((*TOPICS, "export", "digest"))
+EXPORT_FORMATS = ("csv", "xlsx")
+# What Slack answers when the bot may not post in a conversation (a channel it was not
+# invited to, a DM between two people).
+NOT_A_MEMBER = frozenset(("channel_not_found", "not_in_channel"))
 
 
 @dataclass(frozen=True)
@@ -88,6 +120,7 @@ class SlackBot:
     store: Store
     clock: Clock
     fallback_zone: str
+    resolve_state: Resolver = resolve_state_code
     # The last language each Slack user was answered in, for the apology after a failure
     # (when the store itself may be what failed).
     languages: dict[str, str] = field(default_factory=dict)
@@ -99,6 +132,9 @@ class SlackBot:
             app.action(action_id)(guard(self.on_answer))
         app.action(ids.HOME_PREVIOUS_ACTION)(guard(self.on_home_page))
         app.action(ids.HOME_NEXT_ACTION)(guard(self.on_home_page))
+        app.action(ids.QUERY_MORE_ACTION)(guard(self.on_query_page))
+        app.action(ids.QUERY_NAMES_ACTION)(guard(self.on_query_page))
+        app.action(ids.QUERY_SHARE_ACTION)(guard(self.on_query_share))
         app.view(ids.NEED_MODAL)(guard(self.on_entry_submitted))
         app.view(ids.OFFER_MODAL)(guard(self.on_entry_submitted))
         app.view(ids.REPORT_DATE_MODAL)(guard(self.on_report_date_submitted))
@@ -189,6 +225,9 @@ class SlackBot:
     async def on_command(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         await ack()
         command = Command.parse(body)
+        if command.subcommand in PRIVATE_COMMANDS:
+            await self.on_private_command(client, command)
+            return
         # Answers go to the person's DM with the bot, where the conversation (and its Confirm
         # buttons) lives, whichever channel the command was typed in.
         dm = command.user_id
@@ -209,7 +248,7 @@ class SlackBot:
         elif command.subcommand == "my":
             await self.post_overview(client, speaker, dm)
         else:
-            await self.post(client, dm, command_help(speaker.t))
+            await self.post(client, dm, command_help(speaker.t, speaker.role))
 
     async def post_overview(self, client: AsyncWebClient, speaker: Speaker, channel: str) -> None:
         async with self.store.transaction() as session:
@@ -219,6 +258,173 @@ class SlackBot:
             text=escape(overview.state_name or speaker.name),
             blocks=overview_blocks(speaker.t, overview),
         )
+
+    # --- the records: /ccm needs, offers, state, overdue, deadlines, stats, export, digest ------
+
+    async def on_private_command(self, client: AsyncWebClient, command: Command) -> None:
+        """Answered to the person alone (chat.postEphemeral) where they typed the command."""
+        channel, user_id = command.channel_id or command.user_id, command.user_id
+        caller = await self.caller(client, user_id)
+        speaker = caller.speaker
+        if speaker is None:
+            log.info("Slack user %s is not an active contact", user_id)
+            await self.whisper(
+                client, channel, user_id, stranger_reply(translator(caller.language))
+            )
+            return
+        if command.subcommand == "digest":
+            await self.switch_digest(client, speaker, command, channel)
+        elif command.subcommand == "export":
+            await self.send_export(client, speaker, command, channel)
+        else:
+            ask = Ask(command.subcommand, clip_words(command.rest))
+            await self.show_answer(client, speaker, user_id, ask, channel)
+
+    def asker(self, speaker: Speaker) -> Asker:
+        return Asker(viewer_of(speaker), speaker.t, speaker.today(self.clock.now()), speaker.zone)
+
+    async def answer_to(self, ask: Ask, asker: Asker) -> Answered:
+        async with self.store.transaction() as session:
+            return await answer_ask(session, ask, asker, resolve_state=self.resolve_state)
+
+    async def show_answer(
+        self, client: AsyncWebClient, speaker: Speaker, user_id: str, ask: Ask, channel: str
+    ) -> None:
+        t = speaker.t
+        answered = await self.answer_to(ask, self.asker(speaker))
+        buttons: list[Block] = []
+        if answered.more is not None:
+            label = t.gettext("More")
+            buttons.append(query_button(ids.QUERY_MORE_ACTION, label, answered.more.to_value()))
+        if answered.names is not None:
+            label = t.gettext("Show the names")
+            buttons.append(query_button(ids.QUERY_NAMES_ACTION, label, answered.names.to_value()))
+        label = t.gettext("Share in channel")
+        buttons.append(query_button(ids.QUERY_SHARE_ACTION, label, ask.to_value()))
+        await self.whisper(
+            client, channel, user_id, answered.reply, blocks=answer_blocks(answered.reply, buttons)
+        )
+
+    async def whisper(
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        user_id: str,
+        reply: Reply,
+        *,
+        blocks: list[Block] | None = None,
+    ) -> None:
+        """Show a reply to one person in the conversation they are in (chat.postEphemeral).
+
+        Slack refuses where the bot is not a member; the reply then goes to the person's DM
+        with the bot, which is always there.
+        """
+        text, blocks = fallback_text(reply), blocks or reply_blocks(reply)
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)
+        except SlackApiError as error:
+            if error.response.get("error") not in NOT_A_MEMBER:
+                raise
+            await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+
+    async def on_query_page(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        """*More* and *Show the names*: the question asked again, shown again to the clicker."""
+        await ack()
+        click = Click.parse(body)
+        channel = click.channel_id or click.user_id
+        caller = await self.caller(client, click.user_id)
+        ask = Ask.from_value(click.value)
+        if caller.speaker is None:
+            await self.whisper(
+                client, channel, click.user_id, stranger_reply(translator(caller.language))
+            )
+        elif ask is not None:
+            await self.show_answer(client, caller.speaker, click.user_id, ask, channel)
+
+    async def on_query_share(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
+        """Post the answer for everyone in the conversation, as any delegate may see it."""
+        await ack()
+        click = Click.parse(body)
+        channel = click.channel_id or click.user_id
+        caller = await self.caller(client, click.user_id)
+        speaker = caller.speaker
+        ask = Ask.from_value(click.value)
+        if speaker is None:
+            await self.whisper(
+                client, channel, click.user_id, stranger_reply(translator(caller.language))
+            )
+            return
+        if ask is None:
+            return
+        t = speaker.t
+        asker = replace(self.asker(speaker), viewer=channel_audience(viewer_of(speaker)))
+        answered = await self.answer_to(ask, asker)
+        note = ""
+        if viewer_of(speaker).sees_everything:
+            note = t.gettext(
+                "Shared as any delegate sees it: records for the Coordinators only, contacts "
+                "and reminders are left out."
+            )
+        try:
+            await client.chat_postMessage(
+                channel=channel,
+                text=fallback_text(answered.reply),
+                blocks=shared_blocks(answered.reply, t, click.user_id, note=note),
+            )
+        except SlackApiError as error:
+            if error.response.get("error") not in NOT_A_MEMBER:
+                raise
+            await self.whisper(client, channel, click.user_id, invite_me(t))
+
+    async def switch_digest(
+        self, client: AsyncWebClient, speaker: Speaker, command: Command, channel: str
+    ) -> None:
+        choice = command.words[1:]
+        if choice not in (("on",), ("off",)):
+            await self.whisper(client, channel, command.user_id, digest_usage(speaker.t))
+            return
+        async with self.store.transaction() as session:
+            reply = await digest_switch(
+                session, speaker, choice == ("on",), now=self.clock.now(), via=Via.SLACK
+            )
+        await self.whisper(client, channel, command.user_id, reply)
+
+    async def send_export(
+        self, client: AsyncWebClient, speaker: Speaker, command: Command, channel: str
+    ) -> None:
+        """The file goes to the person's DM with the bot, never into a channel: an export holds
+        what its requester may see (contacts' addresses, records for the Coordinators only)."""
+        t, user_id = speaker.t, command.user_id
+        words = command.words[1:]
+        kinds = {kind.value: kind for kind in ExportKind}
+        fmt = words[1] if len(words) == 2 else "csv"
+        if not words or len(words) > 2 or words[0] not in kinds or fmt not in EXPORT_FORMATS:
+            await self.whisper(client, channel, user_id, export_usage(t))
+            return
+        kind = kinds[words[0]]
+        viewer = viewer_of(speaker)
+        if kind is ExportKind.CONTACTS and not viewer.sees_everything:
+            await self.whisper(client, channel, user_id, records_refused(t))
+            return
+        today = speaker.today(self.clock.now())
+        with tempfile.TemporaryDirectory(prefix="ccm-export-") as folder:
+            path = Path(folder) / f"{kind.value}-{today.isoformat()}.{fmt}"
+            async with self.store.transaction() as session:
+                count = await export_table(session, kind, viewer, path)
+            content = path.read_bytes()
+        opened = await client.conversations_open(users=user_id)
+        dm = str((opened.get("channel") or {}).get("id") or user_id)
+        held_back = not viewer.sees_everything and kind in (ExportKind.NEEDS, ExportKind.OFFERS)
+        # files_upload_v2: files.getUploadURLExternal, the bytes, files.completeUploadExternal.
+        await client.files_upload_v2(
+            channel=dm,
+            filename=path.name,
+            content=content,
+            title=path.name,
+            initial_comment=export_sent(t, count, held_back=held_back),
+        )
+        if channel != dm:
+            await self.whisper(client, channel, user_id, export_elsewhere(t))
 
     # --- buttons -----------------------------------------------------------------------------
 
@@ -447,6 +653,22 @@ class SlackBot:
         if speaker is None:
             return
         about = await self.thread_about(client, message) if message.thread_ts else None
+        today = speaker.today(self.clock.now())
+        # A reply in a reminder's thread answers the reminder; anything else may be a question.
+        if about is None and asks_the_records(
+            message.text, speaker.role, today=today, resolve_state=self.resolve_state
+        ):
+            async with self.store.transaction() as session:
+                reply = await answer(
+                    session,
+                    speaker,
+                    message.text,
+                    today=today,
+                    resolve_state=self.resolve_state,
+                    t=speaker.t,
+                )
+            await self.post(client, message.channel_id, reply, thread_ts=message.thread_ts)
+            return
         turn = Turn(speaker, Via.SLACK, text=message.text, message_id=message.ts, about=about)
         await self.answer(client, turn, message.channel_id, thread_ts=message.thread_ts)
 

@@ -31,19 +31,28 @@ class Command:
     channel_id: str
     words: tuple[str, ...]
     trigger_id: str
+    text: str = ""  # as typed: "LAO" is a State's code, "lao" a word
 
     @classmethod
     def parse(cls, body: Mapping[str, Any]) -> Command:
+        text = " ".join(_text(body.get("text")).split())
         return cls(
             user_id=_text(body.get("user_id")),
             channel_id=_text(body.get("channel_id")),
-            words=tuple(_text(body.get("text")).lower().split()),
+            words=tuple(text.lower().split()),
             trigger_id=_text(body.get("trigger_id")),
+            text=text,
         )
 
     @property
     def subcommand(self) -> str:
         return self.words[0] if self.words else "help"
+
+    @property
+    def rest(self) -> str:
+        """What follows the subcommand, as typed: ``article 4 Africa open``."""
+        parts = self.text.split(" ", 1)
+        return parts[1] if len(parts) > 1 else ""
 
 
 @dataclass(frozen=True)

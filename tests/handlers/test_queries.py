@@ -255,10 +255,10 @@ async def test_our_needs_are_the_speakers_states(examples: Store) -> None:
     }
 
 
-async def test_who_is_late_is_for_coordinators(examples: Store) -> None:
+async def test_reminder_counts_of_late_states_are_for_coordinators(examples: Store) -> None:
     delegate = await ask(examples, speaker(Role.DELEGATE, "FRA"), "who is late 2025")
-    assert "Only the Coordinators and the ISU" in delegate
-    assert "Senegal" not in delegate
+    assert "Senegal" in delegate  # who is late is a public treaty fact
+    assert "reminders sent" not in delegate  # how often they were reminded is not
     coordinator = await ask(examples, speaker(Role.COORDINATOR, "NOR"), "who is late 2025")
     assert "Senegal: 0 reminders sent" in coordinator
     assert "Lebanon" not in coordinator  # sent on 30 April 2026

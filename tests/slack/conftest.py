@@ -51,6 +51,7 @@ KHAM = "U0LAO0001"  # Lao delegate, answered in English
 KHAM_EMAIL = "kham.delegate@mofa.gov.la"
 STRANGER = "U0STRANGE"
 STRANGER_EMAIL = "someone@example.org"
+CHANNEL = "C0GENERAL"  # where slash commands are typed unless a test says otherwise
 
 T = TypeVar("T")
 
@@ -194,8 +195,8 @@ class Slack:
             payload["event_id"] = options.pop("event_id")
         return await self.post(json.dumps(payload), "application/json", **options)
 
-    async def command(self, user: str, text: str) -> Answer:
-        form = slash_command_envelope("/ccm", text, user_id=user, channel_id="C0GENERAL")
+    async def command(self, user: str, text: str, *, channel: str = CHANNEL) -> Answer:
+        form = slash_command_envelope("/ccm", text, user_id=user, channel_id=channel)
         return await self.post(urlencode(form["payload"]), "application/x-www-form-urlencoded")
 
     async def interact(self, payload: dict[str, Any]) -> Answer:
@@ -230,14 +231,19 @@ class Slack:
     async def click(
         self, user: str, message: dict[str, Any], label: str, *, channel: str | None = None
     ) -> Answer:
-        """Press the button labelled ``label`` on a message the bot posted."""
+        """Press the button labelled ``label`` on a message the bot posted.
+
+        An ephemeral message (from ``fake.ephemeral_messages``) is clicked as Slack sends it:
+        the container says so and the payload carries no ``message``.
+        """
         button, block_id = _find_button(message, label)
-        channel = channel or self.fake.dm_channel(user)
+        ephemeral = "user" in message and "bot_id" not in message
+        channel = channel or message.get("channel") or self.fake.dm_channel(user)
         container: dict[str, Any] = {
             "type": "message",
             "message_ts": message["ts"],
             "channel_id": channel,
-            "is_ephemeral": False,
+            "is_ephemeral": ephemeral,
         }
         if message.get("thread_ts"):
             container["thread_ts"] = message["thread_ts"]
@@ -250,7 +256,7 @@ class Slack:
             "trigger_id": f"{int(time.time())}.1.{uuid.uuid4().hex}",
             "team": {"id": TEAM_ID, "domain": "ccm-test"},
             "channel": {"id": channel, "name": "directmessage"},
-            "message": message,
+            **({} if ephemeral else {"message": message}),
             "response_url": f"https://hooks.slack.com/actions/{TEAM_ID}/1/fake",
             "actions": [
                 {

@@ -94,15 +94,30 @@ async def test_stranger_is_told_to_ask_the_isu_and_nothing_is_stored(
     assert await count(slack_store, Entry) == 0
 
 
-async def test_unknown_subcommand_answers_with_the_help(
+async def test_unknown_subcommand_answers_with_the_help_for_the_role(
     slack: Slack, fake_slack: FakeSlack
 ) -> None:
-    assert (await slack.command(ANA, "digest on")).status == 200
+    assert (await slack.command(ANA, "gibberish")).status == 200
     (reply,) = await eventually(lambda: fake_slack.messages(ANA))
     shown = json.dumps(reply["blocks"])
-    for command in ("/ccm need", "/ccm offer", "/ccm report submitted [YEAR]", "/ccm my"):
+    for command in (
+        "/ccm need",
+        "/ccm offer",
+        "/ccm report submitted [YEAR]",
+        "/ccm my",
+        "/ccm needs [WORDS], /ccm offers [WORDS]",
+        "/ccm state NAME",
+        "/ccm overdue [YEAR]",
+        "/ccm deadlines [MONTHS]",
+        "/ccm stats [YEAR]",
+        "/ccm export needs|offers|reports [csv|xlsx]",
+        "/ccm digest on|off",
+    ):
         assert command in shown
-    assert "digest" not in shown
+    # Ana is a delegate: the contacts export is not offered to her, and the help says why.
+    assert "contacts [csv" not in shown
+    assert "are for the Coordinators and the ISU" in shown
+    assert fake_slack.invalid_payloads == []
 
 
 async def test_report_submitted_command_names_the_year_and_records_on_confirm(
