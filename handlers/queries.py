@@ -686,33 +686,50 @@ def _entry_section(entry: Entry, t: Translator, names: Mapping[str, State]) -> S
     return Section(title, tuple(lines))
 
 
-def _overview_sections(overview: StateOverview, t: Translator, today: date) -> list[Section]:
-    sections = []
-    duties = []
+def deadline_lines(overview: StateOverview, t: Translator, today: date) -> tuple[str, ...]:
+    """A State's Article 3 and 4 deadlines in force (or completed) and its dates still ahead."""
+    lines = []
     for obligation in overview.obligations:
         if obligation.article not in (3, 4):
-            continue
+            continue  # Article 7 is the initial report, listed with the reports
         due = overview.deadline_in_force(obligation)
         if obligation.is_completed:
-            duties.append(t.gettext("Article {article}: completed", article=obligation.article))
+            lines.append(t.gettext("Article {article}: completed", article=obligation.article))
         elif due is not None:
-            duties.append(
+            lines.append(
                 t.gettext(
                     "Article {article}: deadline {date}",
                     article=obligation.article,
                     date=t.date(due),
                 )
             )
-    duties += [f"{c.title}: {t.date(c.due)}" for c in overview.custom_deadlines if c.due >= today]
-    if duties:
-        sections.append(Section(t.gettext("Deadlines"), tuple(duties)))
+    lines += [f"{c.title}: {t.date(c.due)}" for c in overview.custom_deadlines if c.due >= today]
+    return tuple(lines)
+
+
+def report_lines(overview: StateOverview, t: Translator) -> tuple[str, ...]:
+    """The initial report and the last five annual reports received."""
+    initial = [
+        t.gettext("Initial report: received {date}", date=t.date(r.submitted_on))
+        for r in overview.reports
+        if r.kind is ReportKind.INITIAL and r.submitted_on is not None
+    ]
     received = [
         t.gettext("{year}: received {date}", year=r.year, date=t.date(r.submitted_on))
         for r in overview.reports
         if r.kind is ReportKind.ANNUAL and r.submitted_on is not None
     ]
-    if received:
-        sections.append(Section(t.gettext("Article 7 reports"), tuple(received[-5:])))
+    return tuple(initial + received[-5:])
+
+
+def _overview_sections(overview: StateOverview, t: Translator, today: date) -> list[Section]:
+    sections = []
+    duties = deadline_lines(overview, t, today)
+    if duties:
+        sections.append(Section(t.gettext("Deadlines"), duties))
+    reports = report_lines(overview, t)
+    if reports:
+        sections.append(Section(t.gettext("Article 7 reports"), reports))
     for title, listed in ((_("Open needs"), overview.needs), (_("Offers"), overview.offers)):
         if listed:
             lines = [f"{e.reference}: {' '.join(e.description.split())[:120]}" for e in listed]

@@ -33,18 +33,20 @@ from handlers.queries import (
     DEFAULT_MONTHS,
     Question,
     Topic,
+    deadline_lines,
     describe_question,
     last_due_year,
     overdue_reports,
     parse_filters,
     parse_question,
+    report_lines,
     upcoming_deadlines,
 )
 from handlers.replies import Reply, Section
 from handlers.stats import ARTICLE_GROUPS, GROUPS, STAT_LABELS, yearly_analysis
 from handlers.understanding import Intent, understand
 from schedules.calendar import annual_report_due
-from storage.models import Entry, EntryKind, ReportKind, Role, State, Visibility
+from storage.models import Entry, EntryKind, Role, State, Visibility
 from storage.queries import (
     Filters,
     Viewer,
@@ -294,39 +296,10 @@ async def _state(
         )
     question = Question(Topic.OVERVIEW, Filters(state=overview.state.iso3))
     sections: list[Section] = []
-    duties: list[str] = []
-    for obligation in overview.obligations:
-        if obligation.article not in (3, 4):
-            continue  # Article 7 is the initial report, listed with the reports
-        due = overview.deadline_in_force(obligation)
-        if obligation.is_completed:
-            duties.append(t.gettext("Article {article}: completed", article=obligation.article))
-        elif due is not None:
-            duties.append(
-                t.gettext(
-                    "Article {article}: deadline {date}",
-                    article=obligation.article,
-                    date=t.date(due),
-                )
-            )
-    duties += [
-        f"{custom.title}: {t.date(custom.due)}"
-        for custom in overview.custom_deadlines
-        if custom.due >= asker.today
-    ]
+    duties = deadline_lines(overview, t, asker.today)
     if duties:
-        sections.append(Section(t.gettext("Deadlines"), tuple(duties)))
-    received = [
-        t.gettext("{year}: received {date}", year=report.year, date=t.date(report.submitted_on))
-        for report in overview.reports
-        if report.kind is ReportKind.ANNUAL and report.submitted_on is not None
-    ]
-    initial = [
-        t.gettext("Initial report: received {date}", date=t.date(report.submitted_on))
-        for report in overview.reports
-        if report.kind is ReportKind.INITIAL and report.submitted_on is not None
-    ]
-    reports = initial + received[-5:]
+        sections.append(Section(t.gettext("Deadlines"), duties))
+    reports = report_lines(overview, t)
     sections.append(
         Section(
             t.gettext("Article 7 reports"),
