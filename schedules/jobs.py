@@ -22,10 +22,12 @@ from schedules.dispatch import Dispatcher, DispatchResult
 from schedules.planner import SweepPlan, plan_due_reminders
 from schedules.policy import ReminderPolicy
 from storage.db import Store
+from storage.housekeeping import forget_old_events
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "reminder-sweep"
+HOUSEKEEPING_JOB = "housekeeping"
 DIGEST_JOB = "weekly-digest"
 # The digest job checks this often whether a week's digest is due; sending is once per person
 # and week whatever the number of checks (bot.mail.digest), and a check on the hour meets the
@@ -82,6 +84,27 @@ class Sweep:
             log.exception("reminder sweep failed; it runs again at the next interval")
 
 
+@dataclass
+class Housekeeping:
+    """Daily tidying of the store (old Slack event ids)."""
+
+    store: Store
+    clock: Clock
+
+    async def run(self) -> int:
+        async with self.store.transaction() as session:
+            return await forget_old_events(session, self.clock.now())
+
+    async def run_logged(self) -> None:
+        try:
+            forgotten = await self.run()
+        except Exception:
+            log.exception("housekeeping failed; it runs again tomorrow")
+            return
+        if forgotten:
+            log.info("housekeeping: forgot %d old Slack event ids", forgotten)
+
+
 class InFlight:
     """The job runs under way, so a stopping bot lets them finish instead of cancelling them.
 
@@ -119,6 +142,15 @@ def register_jobs(
 ) -> None:
     """The whole timetable. Call before ``scheduler.start()``, inside the running loop."""
     track = in_flight.track if in_flight is not None else (lambda job: job)
+    scheduler.add_job(
+        track(Housekeeping(sweep.store, sweep.clock).run_logged),
+        IntervalTrigger(days=1),
+        id=HOUSEKEEPING_JOB,
+        name="tidy the store",
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.add_job(
         track(sweep.run_logged),
         IntervalTrigger(minutes=sweep_minutes),

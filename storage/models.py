@@ -516,7 +516,7 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    received_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class InboundStatus(StrEnum):
@@ -531,7 +531,10 @@ class InboundMail(Base):
     """Every accepted email, stored before it is processed, so a crash loses nothing."""
 
     __tablename__ = "inbound_mail"
-    __table_args__ = (Index("ix_inbound_mail_status", "status"),)
+    __table_args__ = (
+        Index("ix_inbound_mail_status", "status"),
+        Index("ix_inbound_mail_message_id", "message_id"),  # the duplicate check on arrival
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[datetime]

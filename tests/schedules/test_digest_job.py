@@ -21,7 +21,7 @@ from bot.settings import Settings
 from handlers.digest import DigestSchedule, due_period, latest_completed_week, load_shared_facts
 from schedules.clock import FixedClock
 from schedules.dispatch import DeliveryError, Dispatcher
-from schedules.jobs import DIGEST_JOB, SWEEP_JOB, Sweep, register_jobs
+from schedules.jobs import DIGEST_JOB, HOUSEKEEPING_JOB, SWEEP_JOB, Sweep, register_jobs
 from schedules.periods import Period, iso_week, parse_iso_week
 from schedules.policy import ReminderPolicy
 from schedules.zones import resolve_zone
@@ -162,7 +162,7 @@ async def test_register_jobs_adds_the_weekly_digest_with_a_fixed_id(store: Store
     try:
         job = scheduler.get_job(DIGEST_JOB)
         assert job is not None
-        assert {j.id for j in scheduler.get_jobs()} == {SWEEP_JOB, DIGEST_JOB}
+        assert {j.id for j in scheduler.get_jobs()} == {SWEEP_JOB, DIGEST_JOB, HOUSEKEEPING_JOB}
         assert isinstance(job.trigger, CronTrigger)
         assert str(job.trigger.fields[job.trigger.FIELD_NAMES.index("minute")]) == "*/5"
         assert job.next_run_time == SEND_TIME  # a restarted bot checks at once
