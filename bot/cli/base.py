@@ -18,6 +18,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -102,8 +103,9 @@ async def _open(settings: Settings) -> Store:
     try:
         return await open_store(settings.database_url)
     except (OperationalError, OSError) as exc:
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
         raise Failure(
-            f"cannot open the database {settings.database_url!r}: {_first_line(exc)}. "
+            f"cannot open the database {shown!r}: {_first_line(exc)}. "
             "Check CCM_DATABASE_URL and that the server is running."
         ) from None
 
