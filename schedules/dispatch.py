@@ -68,7 +68,6 @@ class Transport(Protocol):
 
     async def find_sent(self, outgoing: Outgoing) -> str | None:
         """The external id if this message already went out (a crash before recording)."""
-        ...
 
 
 @dataclass

@@ -410,18 +410,7 @@ async def _overdue(
         if row.escalated:
             line += " · " + t.gettext("escalated to the Coordinators")
         lines.append(line)
-    shown, more = _page(ask, lines, LINES_PER_ANSWER)
-    found = t.ngettext("{count} found.", "{count} found.", len(late))
-    return Answered(
-        Reply(
-            t.language,
-            _subject(t),
-            f"{understood} {found}",
-            sections=(Section(t.gettext("Late"), shown),) if shown else (),
-            footer=_showing(t, ask.offset, len(shown), len(lines)),
-        ),
-        more=more,
-    )
+    return _paged_lines(ask, t, understood, t.gettext("Late"), lines)
 
 
 async def _deadlines(
@@ -448,14 +437,22 @@ async def _deadlines(
         if deadline.extended:
             line += " (" + t.gettext("extended") + ")"
         lines.append(line)
+    understood = _understood(question, asker, name_of)
+    return _paged_lines(ask, t, understood, t.gettext("Deadlines"), lines)
+
+
+def _paged_lines(
+    ask: Ask, t: Translator, understood: str, title: str, lines: list[str]
+) -> Answered:
+    """One page of a list answer, saying how the question was understood and how many."""
     shown, more = _page(ask, lines, LINES_PER_ANSWER)
     count = t.ngettext("{count} found.", "{count} found.", len(lines))
     return Answered(
         Reply(
             t.language,
             _subject(t),
-            f"{_understood(question, asker, name_of)} {count}",
-            sections=(Section(t.gettext("Deadlines"), shown),) if shown else (),
+            f"{understood} {count}",
+            sections=(Section(title, shown),) if shown else (),
             footer=_showing(t, ask.offset, len(shown), len(lines)),
         ),
         more=more,
