@@ -14,22 +14,17 @@ from sqlalchemy import func, select
 from bot.cli import main
 from storage.db import open_store
 from storage.models import DigestSend
-from tests.handlers.test_digest import COORDINATOR, DELEGATE, HOSTILE, SUBSCRIBERS, build_week
+from tests.handlers.test_digest import (
+    ALL_SECTIONS,
+    COORDINATOR,
+    DELEGATE,
+    HOSTILE,
+    SUBSCRIBERS,
+    build_week,
+)
 
 Invoke = Callable[..., Result]
 NOW = "2027-03-31T08:00:00+00:00"  # the Wednesday after 2027-W12
-SECTIONS = (
-    "needs_new",
-    "needs_updated",
-    "offers_new",
-    "offers_updated",
-    "deadlines",
-    "reports_received",
-    "reports_missing",
-    "reporting_rate",
-    "unanswered",
-    "escalations",
-)
 
 
 async def _populate(url: str) -> None:
@@ -81,7 +76,7 @@ def test_preview_shows_the_text_writes_the_html_and_sends_nothing(
     assert HOSTILE in shown.stdout
     assert "  [#####...............]  2 of 8 (25%)" in shown.stdout
     html = html_file.read_text(encoding="utf-8")
-    for key in SECTIONS:
+    for key in ALL_SECTIONS:
         assert f'<h2 id="{key}"' in html
     assert "<script" not in html.lower()
     assert "&lt;script&gt;" in html

@@ -26,6 +26,7 @@ from storage.db import Store
 from storage.digest import SENT, digest_key
 from storage.models import Contact, DigestSend, InboundMail, InboundStatus
 from tests.handlers.test_digest import (
+    ALL_SECTIONS,
     COORDINATOR,
     DELEGATE,
     HOSTILE,
@@ -140,18 +141,7 @@ async def test_html_escapes_hostile_text_and_draws_an_outlook_safe_chart(
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "&lt;b&gt;orthèses&lt;/b&gt;" in html
     assert HOSTILE in text  # the plain part shows the text as written
-    for key in (
-        "needs_new",
-        "needs_updated",
-        "offers_new",
-        "offers_updated",
-        "deadlines",
-        "reports_received",
-        "reports_missing",
-        "reporting_rate",
-        "unanswered",
-        "escalations",
-    ):
+    for key in ALL_SECTIONS:
         assert f'<h2 id="{key}"' in html
     # Bars are table cells with both bgcolor (Outlook) and inline CSS (everyone else), in
     # pixels of a 200-pixel track: 25% this year, 12.5% a year earlier.
