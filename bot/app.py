@@ -26,6 +26,7 @@ from handlers.conversation import Conversation
 from handlers.digest import DigestSchedule
 from handlers.i18n import translator
 from handlers.reminders import compose_reminder
+from handlers.replies import Handover
 from schedules.clock import Clock, SystemClock
 from schedules.dispatch import Dispatcher, Outgoing, Transport
 from schedules.jobs import InFlight, Sweep, register_jobs
@@ -169,9 +170,10 @@ class App:
         )
         return str(response["ts"])
 
-    async def notify_isu(self, text: str) -> None:
-        """Mail the ISU a note from a conversation (a delegate handing over, for instance)."""
-        notice = isu_notice(self.settings, translator("en"), text, self.clock.now())
+    async def notify_isu(self, note: Handover) -> None:
+        """Mail the ISU, in its language, a note from a conversation (a delegate handing over)."""
+        t = translator(self.settings.isu_language)
+        notice = isu_notice(self.settings, t, note, self.clock.now())
         if notice is not None and self.email is not None:
             await self.email.send_message(notice)
 

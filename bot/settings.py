@@ -23,6 +23,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from handlers.i18n import LANGUAGES
 from schedules.zones import resolve_zone
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
@@ -95,6 +96,7 @@ class Settings(BaseSettings):
     lmtp_port: int | None = _env("CCM_LMTP_PORT", "lmtp_port")
     timezone: str = _env("CCM_TIMEZONE", "timezone", "Europe/Geneva")
     isu_email: str | None = _env("CCM_ISU_EMAIL", "isu_email")
+    isu_language: str = _env("CCM_ISU_LANGUAGE", "isu_language", "en")
     digest_channel: str | None = _env("CCM_DIGEST_CHANNEL", "digest_channel")
     reminders: ReminderSettings = ReminderSettings()
     digest: DigestSettings = DigestSettings()
@@ -130,6 +132,15 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         resolve_zone(value)  # raises a ValueError that names the fix
         return value
+
+    @field_validator("isu_language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        code = value.strip().lower()
+        if code not in LANGUAGES:
+            allowed = ", ".join(LANGUAGES[:-1]) + f" or {LANGUAGES[-1]}"
+            raise ValueError(f"{value!r} is not one of the bot's languages; please use {allowed}")
+        return code
 
     @field_validator("smtp_url")
     @classmethod

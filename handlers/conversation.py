@@ -18,7 +18,7 @@ from handlers.drafts import pending_draft
 from handlers.i18n import _
 from handlers.reminder_answers import not_me, snooze, stop
 from handlers.reminders import answer_choices
-from handlers.replies import Reply
+from handlers.replies import Handover, Reply
 from handlers.turns import Turn
 from handlers.understanding import understand
 from handlers.understanding.keywords import Intent
@@ -36,7 +36,7 @@ HELP_LINES = (
 )
 
 
-NotifyIsu = Callable[[str], Awaitable[None]]
+NotifyIsu = Callable[[Handover], Awaitable[None]]
 
 
 @dataclass
@@ -55,9 +55,8 @@ class Conversation:
 
     async def after_commit(self, reply: Reply) -> None:
         """Side effects that must only happen once the turn's changes are stored."""
-        notice = reply.extra.get("notify_isu")
-        if notice and self.notify_isu is not None:
-            await self.notify_isu(notice)
+        if reply.isu_note is not None and self.notify_isu is not None:
+            await self.notify_isu(reply.isu_note)
 
     async def handle_in(self, session: AsyncSession, turn: Turn) -> Reply:
         now = self.clock.now()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.replies import Reply
+from handlers.replies import Handover, Reply
 from handlers.turns import Turn
 from storage.audit import Actor, record_change
 from storage.contacts import contact_by_email, upsert_contact
@@ -143,8 +143,10 @@ async def not_me(session: AsyncSession, turn: Turn, now: datetime, colleague: st
         t.gettext("Handed over"),
         text,
         stored=True,
-        extra={
-            "notify_isu": f"{turn.speaker.name} ({turn.speaker.email}) is not the "
-            f"right person for {turn.speaker.state}; suggested: {colleague or 'none'}"
-        },
+        isu_note=Handover(
+            name=turn.speaker.name,
+            email=turn.speaker.email,
+            state=turn.speaker.state,
+            colleague=colleague,
+        ),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handlers.i18n import Translator
 from handlers.understanding.keywords import Intent
 
 
@@ -30,6 +31,36 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Handover:
+    """What the ISU is told when a delegate is not the right person: facts, not text, because
+    the note is written in the ISU's language (a setting the conversation core does not read)."""
+
+    name: str
+    email: str | None
+    state: str | None  # ISO3
+    colleague: str | None  # the address they suggested, if any
+
+    def render(self, t: Translator) -> str:
+        who = (
+            self.name
+            + (f" <{self.email}>" if self.email else "")
+            + (f" ({self.state})" if self.state else "")
+        )
+        if self.colleague:
+            return t.gettext(
+                "{who} is not the right person for these reminders and will get no more of them. "
+                "They suggest {colleague}: please confirm them as the State's contact.",
+                who=who,
+                colleague=self.colleague,
+            )
+        return t.gettext(
+            "{who} is not the right person for these reminders and will get no more of them. "
+            "They suggested nobody: please find the right person.",
+            who=who,
+        )
+
+
+@dataclass(frozen=True)
 class Reply:
     """Everything the bot says in one message."""
 
@@ -43,6 +74,8 @@ class Reply:
     reference: str | None = None
     stored: bool = False  # True when the reply confirms something recorded
     extra: dict[str, str] = field(default_factory=dict)
+    # For the ISU once the turn is stored, rendered in the ISU's language where it is sent.
+    isu_note: Handover | None = None
 
     @property
     def text(self) -> str:

@@ -22,13 +22,14 @@ from bot.mail.compose import render_email
 from bot.mail.tokens import sign_token
 from bot.settings import Settings
 from handlers.i18n import Translator
-from handlers.replies import Reply
+from handlers.replies import Handover, Reply
 
 __all__ = [
     "MAX_ATTACHED_ORIGINAL",
     "answer_email",
     "answer_message_id",
     "bouncing_notice",
+    "isu_notice",
     "note_attachments",
     "refusal_notice",
 ]
@@ -80,7 +81,16 @@ def answer_email(
     return msg
 
 
-def _notice(settings: Settings, subject: str, body: str, now: datetime) -> EmailMessage:
+def _notice(
+    settings: Settings,
+    t: Translator,
+    subject: str,
+    body: str,
+    now: datetime,
+    *,
+    attachment: tuple[str, bytes] | None = None,
+) -> EmailMessage:
+    """A mail to the ISU in ``t``'s language, with an optional file (name, contents)."""
     assert settings.isu_email
     msg = EmailMessage()
     msg["From"] = settings.mail_from
@@ -91,14 +101,22 @@ def _notice(settings: Settings, subject: str, body: str, now: datetime) -> Email
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(body, charset="utf-8", cte="quoted-printable")
+    if attachment is not None:
+        filename, data = attachment
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=filename)
+    # Last: set_content drops the Content-* headers set before it, add_attachment moves them.
+    msg["Content-Language"] = t.language
     return msg
 
 
-def isu_notice(settings: Settings, t: Translator, text: str, now: datetime) -> EmailMessage | None:
+def isu_notice(
+    settings: Settings, t: Translator, note: Handover, now: datetime
+) -> EmailMessage | None:
     """A note for the ISU from the conversation (a handover); None when no ISU address is set."""
     if not settings.isu_email:
         return None
-    return _notice(settings, t.gettext("For the ISU: a contact needs your attention"), text, now)
+    subject = t.gettext("For the ISU: a contact needs your attention")
+    return _notice(settings, t, subject, note.render(t), now)
 
 
 def refusal_notice(
@@ -126,15 +144,16 @@ def refusal_notice(
     if text:
         quoted = text[:_QUOTED_TEXT_LIMIT] + ("…" if len(text) > _QUOTED_TEXT_LIMIT else "")
         lines += ["", t.gettext("What they wrote:"), "", quoted]
-    msg = _notice(
-        settings, t.gettext("Reply refused: {reason}", reason=reason), "\n".join(lines), now
+    # As a file, not message/rfc822: a malformed message must not break this one.
+    original = (f"reply-{inbound_id}.eml", raw) if len(raw) <= MAX_ATTACHED_ORIGINAL else None
+    return _notice(
+        settings,
+        t,
+        t.gettext("Reply refused: {reason}", reason=reason),
+        "\n".join(lines),
+        now,
+        attachment=original,
     )
-    if len(raw) <= MAX_ATTACHED_ORIGINAL:
-        # As a file, not message/rfc822: a malformed message must not break this one.
-        msg.add_attachment(
-            raw, maintype="application", subtype="octet-stream", filename=f"reply-{inbound_id}.eml"
-        )
-    return msg
 
 
 def bouncing_notice(
@@ -162,4 +181,4 @@ def bouncing_notice(
         else t.gettext("There is no alternate contact: please find a new address."),
     ]
     subject = t.gettext("Address bouncing: {email}", email=email)
-    return _notice(settings, subject, "\n".join(lines), now)
+    return _notice(settings, t, subject, "\n".join(lines), now)

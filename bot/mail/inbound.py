@@ -155,6 +155,7 @@ class MailService:
         self.conversation = conversation
         self.email_transport = email_transport
         self.settings = settings
+        self.isu_t = translator(settings.isu_language)  # every notice to the ISU
         self.clock = clock
         self.max_token_age_days = max_token_age_days
         self.counts: Counter[str] = Counter()  # outcomes since start, for logs and metrics
@@ -325,7 +326,7 @@ class MailService:
         if token is None:
             # Mostly spam to a guessable address: the ISU hears only of known contacts.
             reason = _Reason(_("it carries no conversation key"))
-            return await self._refuse(session, mail, msg, reason, tell_isu=speaker is not None)
+            return self._refuse(mail, msg, reason, tell_isu=speaker is not None)
         try:
             message_key = verify_token(
                 token,
@@ -337,7 +338,7 @@ class MailService:
             reason = _Reason(
                 _("its conversation key is not valid ({problem})"), {"problem": exc.reason}
             )
-            return await self._refuse(session, mail, msg, reason)
+            return self._refuse(mail, msg, reason)
         if is_digest_key(message_key):
             # A reply to the weekly digest (bot.mail.digest): STOP switches the digest off.
             done = await answer_digest_reply(
@@ -350,7 +351,7 @@ class MailService:
                 now=now,
             )
             if done.refused is not None:
-                return await self._refuse(session, mail, msg, _Reason(done.refused, done.values))
+                return self._refuse(mail, msg, _Reason(done.refused, done.values))
             return _Outcome(InboundStatus.PROCESSED, _clean(done.text), "digest", done.mails)
         message = await session.scalar(
             select(Message)
@@ -359,7 +360,7 @@ class MailService:
         )
         if message is None:
             reason = _Reason(_("its conversation key names no message"))
-            return await self._refuse(session, mail, msg, reason)
+            return self._refuse(mail, msg, reason)
         states = sorted({d.state_iso3 for d in message.deliveries})
         if speaker is None or not (
             speaker.contact_id == message.contact_id or speaker.state in states
@@ -368,7 +369,7 @@ class MailService:
                 _("{sender} is not a contact of {states}"),
                 {"sender": sender or "?", "states": ", ".join(states) or "?"},
             )
-            return await self._refuse(session, mail, msg, reason)
+            return self._refuse(mail, msg, reason)
 
         delivery = _delivery_about(message.deliveries, speaker)
         about = f"{delivery.state_iso3}:{delivery.item}" if delivery else None
@@ -406,10 +407,9 @@ class MailService:
             summary += f"; attachments not stored: {', '.join(text.attachments)}"
         if text.problems:
             summary += f"; {'; '.join(text.problems)}"
-        notice = answer.extra.get("notify_isu")
         isu = (
-            isu_notice(self.settings, await self._isu_translator(session), notice, now)
-            if notice
+            isu_notice(self.settings, self.isu_t, answer.isu_note, now)
+            if answer.isu_note is not None
             else None
         )
         mails = (email,) if isu is None else (email, isu)
@@ -424,14 +424,8 @@ class MailService:
             await session.flush()
             record_change(session, SYSTEM, now, contact, "update", before)
 
-    async def _isu_translator(self, session: AsyncSession) -> Translator:
-        """The ISU reads notices in its contact's language when it is a contact; else English."""
-        isu = await contact_by_email(session, self.settings.isu_email or "")
-        return translator(isu.language if isu is not None else None)
-
-    async def _refuse(
+    def _refuse(
         self,
-        session: AsyncSession,
         mail: InboundMail,
         msg: EmailMessage,
         reason: _Reason,
@@ -441,12 +435,11 @@ class MailService:
         english = reason.text(translator("en"))
         notices: tuple[EmailMessage, ...] = ()
         if tell_isu and self.settings.isu_email:
-            t = await self._isu_translator(session)
             text = extract_reply(msg).text
             notice = refusal_notice(
                 self.settings,
-                t,
-                reason=reason.text(t),
+                self.isu_t,
+                reason=reason.text(self.isu_t),
                 inbound_id=mail.id,
                 sender=_header(msg, "From") or mail.envelope_from,
                 subject=_header(msg, "Subject"),
@@ -520,7 +513,7 @@ class MailService:
             )
             notice = bouncing_notice(
                 self.settings,
-                await self._isu_translator(session),
+                self.isu_t,
                 name=contact.name,
                 email=contact.email,
                 state=contact.state_iso3,

@@ -25,6 +25,7 @@ ALL_NAMES = [
     "CCM_TIMEZONE",
     "CCM_SECRET_KEY",
     "CCM_ISU_EMAIL",
+    "CCM_ISU_LANGUAGE",
     "CCM_DIGEST_CHANNEL",
 ]
 
@@ -43,6 +44,7 @@ def test_defaults_are_the_embedded_setup() -> None:
     assert not settings.slack_enabled
     assert settings.timezone == "Europe/Geneva"
     assert settings.zone.key == "Europe/Zurich"
+    assert settings.isu_language == "en"
     assert settings.reminders.annual_days_before == (60, 30, 14, 7, 1)
 
 
@@ -52,7 +54,9 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9999/api")
     monkeypatch.setenv("CCM_SMTP_URL", "smtp://bot:pw@mail.example.org:587?starttls=true")
     monkeypatch.setenv("CCM_TIMEZONE", "America/Santiago")
+    monkeypatch.setenv("CCM_ISU_LANGUAGE", "FR")
     settings = load_settings()
+    assert settings.isu_language == "fr"
     assert settings.database_url == "postgresql+asyncpg://ccm@db:5432/ccm"
     assert settings.slack_enabled
     assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
@@ -71,7 +75,7 @@ def test_toml_file_and_environment_precedence(
 ) -> None:
     config = tmp_path / "ccm-bot.toml"
     config.write_text(
-        'timezone = "Asia/Beirut"\nCCM_OUTBOX_DIR = "/var/mail/ccm"\n'
+        'timezone = "Asia/Beirut"\nCCM_OUTBOX_DIR = "/var/mail/ccm"\nisu_language = "es"\n'
         "[reminders]\nannual_days_before = [45, 10]\nsend_hour = 8\n"
     )
     monkeypatch.setenv("CCM_CONFIG", str(config))
@@ -79,6 +83,7 @@ def test_toml_file_and_environment_precedence(
     settings = load_settings()
     assert settings.timezone == "Africa/Dakar"  # the environment wins
     assert settings.outbox_dir == Path("/var/mail/ccm")
+    assert settings.isu_language == "es"
     assert settings.reminders.annual_days_before == (45, 10)
     assert settings.reminders.send_hour == 8
 
@@ -91,6 +96,11 @@ def test_toml_file_and_environment_precedence(
         ("CCM_SMTP_URL", "http://mail", "CCM_SMTP_URL: use smtp://"),
         ("CCM_LMTP_PORT", "lmtp", "CCM_LMTP_PORT: Input should be a valid integer"),
         ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL: give the base URL"),
+        (
+            "CCM_ISU_LANGUAGE",
+            "de",
+            "CCM_ISU_LANGUAGE: 'de' is not one of the bot's languages; please use en, fr or es",
+        ),
     ],
 )
 def test_a_wrong_value_names_the_setting(
@@ -126,3 +136,4 @@ def test_the_shipped_example_configuration_loads(monkeypatch: pytest.MonkeyPatch
     settings = load_settings()
     assert settings.reminders.send_hour == 9
     assert (settings.digest.weekday, settings.digest.hour) == ("mon", 8)
+    assert settings.isu_language == "en"

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.conversation import Conversation
+from handlers.replies import Handover
 from handlers.turns import Speaker, Turn, identify
 from handlers.understanding.keywords import Intent
 from schedules.clock import FixedClock
@@ -17,6 +18,7 @@ from storage.contacts import upsert_contact
 from storage.db import Store
 from storage.models import (
     Channel,
+    Contact,
     Entry,
     EntryKind,
     EntryStatus,
@@ -186,6 +188,27 @@ async def test_what_is_not_understood_gets_choices(
     reply = await conversation.handle(Turn(me, Via.EMAIL, text="asdfgh"))
     assert reply.subject == "Disculpe, no he entendido"
     assert {c.action for c in reply.choices} >= {Intent.REPORT_SUBMITTED, Intent.NEED, Intent.STOP}
+
+
+async def test_not_the_right_person_gives_the_isu_facts_once_stored(loaded_store: Store) -> None:
+    told: list[tuple[Handover, bool]] = []
+
+    async def notify_isu(note: Handover) -> None:
+        async with loaded_store.transaction() as session:
+            me = await session.scalar(select(Contact).where(Contact.email == "ana@minrel.gob.cl"))
+            assert me is not None
+            told.append((note, me.active))
+
+    conversation = Conversation(loaded_store, FixedClock(NOW), notify_isu=notify_isu)
+    me = await speaker(loaded_store, "ana@minrel.gob.cl", "CHL")
+    reply = await conversation.handle(Turn(me, Via.EMAIL, text="NO SOY YO, pedro@minrel.gob.cl"))
+    assert (reply.subject, reply.stored) == ("Transmitido", True)
+    # The handover is committed (Ana inactive) before the ISU hears of it; the note is facts,
+    # rendered later in the ISU's language.
+    note = Handover(
+        name="ana", email="ana@minrel.gob.cl", state="CHL", colleague="pedro@minrel.gob.cl"
+    )
+    assert told == [(note, False)]
 
 
 async def test_strangers_are_not_identified(loaded_store: Store) -> None:

@@ -161,7 +161,9 @@ async def mail_store(store: Store) -> Store:
 
 
 @asynccontextmanager
-async def running_bot(store: Store, smtp_server: SmtpServer) -> AsyncIterator[Bot]:
+async def running_bot(
+    store: Store, smtp_server: SmtpServer, **overrides: Any
+) -> AsyncIterator[Bot]:
     clock = FixedClock(NOW)
     target = SmtpTarget(
         host="127.0.0.1",
@@ -172,7 +174,9 @@ async def running_bot(store: Store, smtp_server: SmtpServer) -> AsyncIterator[Bo
         start_tls=False,
     )
     transport = SmtpTransport(target, unused_composer, timeout=WAIT)
-    service = MailService(store, Conversation(store, clock), transport, settings(), clock)
+    service = MailService(
+        store, Conversation(store, clock), transport, settings(**overrides), clock
+    )
     await service.start()
     try:
         yield Bot(store, service, smtp_server, clock)
@@ -500,6 +504,52 @@ async def test_corpus_replies_propose_what_the_person_wrote_and_nothing_quoted(
     assert bot.sent_to(ISU) == []
 
 
+@pytest.mark.parametrize(
+    ("language", "answer", "subject", "note"),
+    [
+        (
+            "fr",
+            "NOT ME kofi.mensah@mfa.example.gov",
+            "Pour l'ISU : un contact requiert votre attention",
+            "Jane Doe <jane.doe@mfa.example.gov> (GHA) n'est pas la bonne personne pour ces "
+            "rappels et n'en recevra plus. Personne proposée : kofi.mensah@mfa.example.gov ; "
+            "veuillez confirmer cette personne comme contact de l'État.",
+        ),
+        (
+            "es",
+            "NOT ME",
+            "Para la ISU: un contacto requiere su atención",
+            "Jane Doe <jane.doe@mfa.example.gov> (GHA) no es la persona adecuada para estos "
+            "recordatorios y ya no los recibirá. No ha propuesto a nadie: busque a la persona "
+            "adecuada.",
+        ),
+    ],
+)
+async def test_a_handover_is_noted_to_the_isu_in_its_language(
+    mail_store: Store,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    answer: str,
+    subject: str,
+    note: str,
+) -> None:
+    monkeypatch.setenv("CCM_ISU_LANGUAGE", language)
+    async with running_bot(mail_store, smtp_server) as bot:
+        delegate = "jane.doe@mfa.example.gov"
+        reminder = await remind(bot.store, delegate, "GHA", name="Jane Doe")
+        await bot.deliver(
+            gmail_reply(reminder.email, sender=delegate, text=answer, message_id="<h@x>")
+        )
+
+    [reply] = bot.sent_to(delegate)  # the delegate is answered in their own language
+    assert (reply["Content-Language"], reply["Subject"].split(" [")[0]) == ("en", "Handed over")
+    [notice] = bot.sent_to(ISU)
+    assert notice["Content-Language"] == language
+    assert notice["Subject"] == subject
+    assert plain_text(notice).strip() == note
+
+
 # --------------------------------------------------------------------------- refused, unanswered
 
 
@@ -519,6 +569,40 @@ async def test_a_stranger_is_refused_unanswered_and_the_isu_told(bot: Bot) -> No
     [row] = await bot.inbound()
     assert row.status is InboundStatus.REFUSED
     assert await rows(bot.store, Draft) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "first_line"),
+    [
+        (
+            "fr",
+            "Réponse refusée : someone@elsewhere.example ne figure pas parmi les contacts de FRA",
+            "Une réponse a été refusée et son expéditeur n'a pas reçu de réponse : "
+            "someone@elsewhere.example ne figure pas parmi les contacts de FRA.",
+        ),
+        (
+            "es",
+            "Respuesta rechazada: someone@elsewhere.example no es un contacto de FRA",
+            "Se rechazó una respuesta y no se contestó a su remitente: "
+            "someone@elsewhere.example no es un contacto de FRA.",
+        ),
+    ],
+)
+async def test_the_refusal_notice_is_in_the_isu_language(
+    mail_store: Store, smtp_server: SmtpServer, language: str, subject: str, first_line: str
+) -> None:
+    async with running_bot(mail_store, smtp_server, isu_language=language) as bot:
+        reminder = await remind(bot.store, "delegue@diplomatie.gouv.fr", "FRA")
+        await bot.deliver(
+            gmail_reply(
+                reminder.email, sender="someone@elsewhere.example", text="NEED", message_id="<s@x>"
+            )
+        )
+
+    [notice] = bot.sent_to(ISU)
+    assert notice["Content-Language"] == language
+    assert notice["Subject"].strip() == subject  # a long one is folded before its first word
+    assert plain_text(notice).splitlines()[0] == first_line
 
 
 async def test_a_delegate_of_another_state_is_refused(bot: Bot) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +21,15 @@ from storage.db import Store
 from storage.models import Channel, ProcessedEvent
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fakes.socket_mode import event_envelope, slash_command_envelope
-from tests.slack.conftest import ANA, NOW, SIGNING_SECRET, count, eventually, signature
+from tests.slack.conftest import (
+    ANA,
+    NOW,
+    SIGNING_SECRET,
+    Slack,
+    count,
+    eventually,
+    signature,
+)
 
 
 @pytest.fixture
@@ -106,3 +116,50 @@ async def test_app_wires_slack_from_the_settings(
         assert reply["blocks"][0]["text"]["text"] == "Access needed"
     finally:
         await app.stop()
+
+
+def mails_to(outbox: Path, address: str) -> list[EmailMessage]:
+    found = [
+        message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*.eml")
+    ]
+    return [m for m in found if isinstance(m, EmailMessage) and m["To"] == address]
+
+
+async def test_app_mails_a_slack_handover_to_the_isu_in_its_language(
+    tmp_path: Path,
+    database_url: str,
+    slack_store: Store,
+    people: FakeSlack,
+    slack_client: AsyncWebClient,
+) -> None:
+    isu = "isu-desk@ccm.example.org"
+    settings = Settings(
+        database_url=database_url,
+        outbox_dir=tmp_path / "outbox",
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=people.url,
+        isu_email=isu,
+        isu_language="es",
+    )
+    app = create_app(settings, clock=FixedClock(NOW), http_port=0)
+    await app.start()
+    try:
+        assert app.slack is not None
+        url = f"http://127.0.0.1:{app.slack.port}/slack/events"
+        async with aiohttp.ClientSession() as session:
+            await Slack(session, url, people, slack_client).dm(ANA, "NOT ME sean@dfa.ie")
+        # The ISU is mailed once the handover is stored, before Ana gets her answer.
+        (reply,) = await eventually(lambda: people.messages(ANA))
+    finally:
+        await app.stop()
+
+    assert reply["blocks"][0]["text"]["text"] == "Handed over"  # Ana reads English
+    [note] = mails_to(tmp_path / "outbox", isu)
+    assert note["Content-Language"] == "es"
+    assert note["Subject"] == "Para la ISU: un contacto requiere su atención"
+    assert note.get_content().strip() == (
+        "Ana Delegate <ana.delegate@dfa.ie> (IRL) no es la persona adecuada para estos "
+        "recordatorios y ya no los recibirá. Propone a sean@dfa.ie: confirme a esa persona como "
+        "contacto del Estado."
+    )
