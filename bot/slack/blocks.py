@@ -174,6 +174,23 @@ def reply_blocks(reply: Reply, *, limit: int = MAX_MESSAGE_BLOCKS) -> list[Block
     return _fit(body, tail, translator(reply.language), limit)
 
 
+def settled_blocks(blocks: Iterable[Block], note: str) -> list[Block] | None:
+    """A message's blocks with its answer buttons replaced by ``note``, the rest as it was.
+
+    None when the message has no answer buttons (settled already, or never had any): then
+    there is nothing to update.
+    """
+    settled: list[Block] = []
+    replaced = False
+    for block in blocks:
+        if block.get("type") == "actions" and block.get("block_id") == ids.ANSWERS_BLOCK:
+            settled.append({**_context(escape(note)), "block_id": ids.SETTLED_BLOCK})
+            replaced = True
+        else:
+            settled.append(block)
+    return settled if replaced else None
+
+
 def query_button(action_id: str, label: str, value: str, *, primary: bool = False) -> Block:
     """A button of an answer to a records command (More, Share in channel, Show the names)."""
     if len(value) > ids.MAX_BUTTON_VALUE:

@@ -31,6 +31,8 @@ INTENT_OF_ACTION: Mapping[str, Intent] = MappingProxyType(
     {action: intent for intent, action in ANSWER_ACTIONS.items()}
 )
 ANSWERS_BLOCK = "ccm_answers"
+# What takes the answers' place once one of them is handled: who answered, how and when.
+SETTLED_BLOCK = "ccm_settled"
 # Paging the Home tab's list of needs and offers; the button value is the page to show.
 HOME_PREVIOUS_ACTION = "ccm_home_previous"
 HOME_NEXT_ACTION = "ccm_home_next"

@@ -19,11 +19,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from aiohttp import ClientError
 from email_validator import EmailNotValidError, validate_email
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
@@ -39,6 +40,7 @@ from bot.slack.blocks import (
     query_button,
     reply_blocks,
     report_date_modal,
+    settled_blocks,
     shared_blocks,
 )
 from bot.slack.overview import overview_of
@@ -47,6 +49,7 @@ from bot.slack.payloads import (
     Command,
     DirectMessage,
     ModalContext,
+    Posted,
     Submission,
     reminder_about,
 )
@@ -62,6 +65,7 @@ from bot.slack.questions import (
     clip_words,
 )
 from bot.slack.texts import (
+    SETTLED_BY,
     command_help,
     digest_usage,
     export_elsewhere,
@@ -71,6 +75,7 @@ from bot.slack.texts import (
     invite_me,
     nothing_to_edit,
     records_refused,
+    settled_note,
     stranger_reply,
     trouble_reply,
     unknown_reference,
@@ -102,6 +107,9 @@ EXPORT_FORMATS = ("csv", "xlsx")
 # What Slack answers when the bot may not post in a conversation (a channel it was not
 # invited to, a DM between two people).
 NOT_A_MEMBER = frozenset(("channel_not_found", "not_in_channel"))
+# How settling a message's buttons can fail (Slack refusing, rate limits after the retries,
+# a lost connection): none of them may cost the person the answer they already have.
+SETTLE_FAILURES = (SlackClientError, ClientError, TimeoutError, OSError)
 
 
 @dataclass(frozen=True)
@@ -433,15 +441,16 @@ class SlackBot:
         click = Click.parse(body)
         channel = click.channel_id or click.user_id
         speaker = await self.known(client, click.user_id, channel)
-        if speaker is None or click.intent is None:
+        intent = click.intent
+        if speaker is None or intent is None:
             return
         context = ModalContext(
             about=click.value or None,
             channel_id=click.channel_id,
             thread_ts=click.thread_ts,
             message_ts=click.message_ts,
+            answer=intent.value,
         )
-        intent = click.intent
         if intent in (Intent.NEED, Intent.OFFER):
             item = (click.value or "").partition(":")[2]
             fields = {"article": ARTICLE_OF_ITEM.get(item, "")}
@@ -464,7 +473,12 @@ class SlackBot:
                 about=(click.value or None) if names_reminder else None,
                 message_id=click.message_ts,
             )
-            await self.answer(client, turn, channel, thread_ts=click.thread_ts)
+            reply = await self.conversation.handle(turn)
+            await self.post(client, channel, reply, thread_ts=click.thread_ts)
+            # Stored only: "Report submitted" proposes a record, and until it is confirmed the
+            # reminder it answers keeps its buttons.
+            if reply.stored:
+                await self.settle(client, speaker, intent, Posted.clicked(body))
 
     async def open_entry_modal(
         self,
@@ -489,7 +503,10 @@ class SlackBot:
         """Edit reopens the form: of a pending draft (its id) or of a record (its reference)."""
         t = speaker.t
         context = ModalContext(
-            channel_id=click.channel_id, thread_ts=click.thread_ts, message_ts=click.message_ts
+            channel_id=click.channel_id,
+            thread_ts=click.thread_ts,
+            message_ts=click.message_ts,
+            answer=Intent.EDIT.value,
         )
         where = {"thread_ts": click.thread_ts}
         channel = click.channel_id or click.user_id
@@ -567,6 +584,7 @@ class SlackBot:
             return
         await ack()
         await self.post_to(client, submission, reply)
+        await self.settle_opener(client, speaker, context, reply)
 
     async def on_report_date_submitted(
         self, ack: AsyncAck, body: Body, client: AsyncWebClient
@@ -601,7 +619,9 @@ class SlackBot:
             about=submission.context.about,
             message_id=submission.context.message_ts,
         )
-        await self.post_to(client, submission, await self.conversation.handle(turn))
+        reply = await self.conversation.handle(turn)
+        await self.post_to(client, submission, reply)
+        await self.settle_opener(client, speaker, submission.context, reply)
 
     async def on_not_me_submitted(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         submission = Submission.parse(body)
@@ -625,7 +645,9 @@ class SlackBot:
             fields={"email": email},
             about=submission.context.about,
         )
-        await self.post_to(client, submission, await self.conversation.handle(turn))
+        reply = await self.conversation.handle(turn)
+        await self.post_to(client, submission, reply)
+        await self.settle_opener(client, speaker, submission.context, reply)
 
     async def caller_or_ack(
         self, ack: AsyncAck, client: AsyncWebClient, submission: Submission
@@ -641,6 +663,67 @@ class SlackBot:
         context = submission.context
         channel = context.channel_id or submission.user_id
         await self.post(client, channel, reply, thread_ts=context.thread_ts)
+
+    # --- settling the buttons that were answered ---------------------------------------------
+
+    async def settle(
+        self, client: AsyncWebClient, speaker: Speaker, answer: Intent, posted: Posted | None
+    ) -> None:
+        """Replace the answer buttons of ``posted`` by who answered, how and when.
+
+        Called once the answer is handled and posted, so this is best effort: a message Slack
+        will not update (deleted, not ours, rate limited) keeps its buttons, and a second click
+        is answered as before ("Nothing to confirm"), never stored twice.
+        """
+        if posted is None:
+            return  # an ephemeral message: Slack did not send it, chat.update cannot change it
+        note = settled_note(speaker.t, answer, speaker.name, self.clock.now(), speaker.zone)
+        blocks = settled_blocks(posted.blocks, note) if note else None
+        if note is None or blocks is None:
+            return  # an answer that settles nothing, or a message settled already
+        try:
+            await client.chat_update(
+                channel=posted.channel_id, ts=posted.ts, text=posted.text or note, blocks=blocks
+            )
+        except SETTLE_FAILURES as error:
+            _log_unsettled(posted.channel_id, posted.ts, error)
+
+    async def settle_opener(
+        self, client: AsyncWebClient, speaker: Speaker, context: ModalContext, reply: Reply
+    ) -> None:
+        """Once a form is accepted, settle the message whose button opened it.
+
+        A submission does not carry that message, only where it is (the modal's context), so
+        it is read back from Slack first.
+        """
+        answer = context.answered
+        channel, ts = context.channel_id, context.message_ts
+        if answer is None or answer not in SETTLED_BY or not (channel and ts):
+            return  # a form opened by /ccm, or by a button that settles nothing (need, offer)
+        if not _carried_out(reply):
+            return
+        try:
+            posted = await self.find_posted(client, channel, ts, thread_ts=context.thread_ts)
+        except SETTLE_FAILURES as error:
+            _log_unsettled(channel, ts, error)
+            return
+        await self.settle(client, speaker, answer, posted)
+
+    async def find_posted(
+        self, client: AsyncWebClient, channel: str, ts: str, *, thread_ts: str | None
+    ) -> Posted | None:
+        """One of the bot's messages, read back from Slack; None when it is gone."""
+        if thread_ts:
+            # conversations.history lists only the top level; a reply is read from its thread.
+            found = await client.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=ts, latest=ts, inclusive=True
+            )
+        else:
+            found = await client.conversations_history(
+                channel=channel, oldest=ts, latest=ts, inclusive=True, limit=1
+            )
+        messages = found.get("messages") or []
+        return Posted.parse(channel, next((m for m in messages if m.get("ts") == ts), None))
 
     # --- messages ----------------------------------------------------------------------------
 
@@ -734,6 +817,26 @@ class SlackBot:
             log.error(
                 "could not tell %s about the failure: %s", user_id, again.response.get("error")
             )
+
+
+def _carried_out(reply: Reply) -> bool:
+    """Whether a form did what was asked: stored it, or proposed it anew for confirmation
+    (an edited draft replaces the proposal whose Edit button opened the form).
+
+    Refusals (nothing to confirm, an unknown reference, a field to fix) do neither, and the
+    buttons they answered stay for another try.
+    """
+    return reply.stored or any(choice.action is Intent.CONFIRM for choice in reply.choices)
+
+
+def _log_unsettled(channel: str, ts: str, error: Exception) -> None:
+    code = error.response.get("error") if isinstance(error, SlackApiError) else None
+    log.warning(
+        "could not settle the buttons of message %s in %s: %s",
+        ts,
+        channel,
+        code or f"{type(error).__name__}: {error}",
+    )
 
 
 def _year_or_nothing(words: tuple[str, ...]) -> bool:

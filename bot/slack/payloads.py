@@ -92,6 +92,41 @@ class Click:
 
 
 @dataclass(frozen=True)
+class Posted:
+    """One of the bot's messages as Slack holds it: enough to replace its buttons in place."""
+
+    channel_id: str
+    ts: str
+    text: str
+    blocks: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def parse(cls, channel_id: str | None, message: Any) -> Posted | None:
+        """None when there is nothing Slack would let us update (no channel, ts or blocks)."""
+        if not isinstance(message, Mapping) or not channel_id:
+            return None
+        ts = _optional(message.get("ts"))
+        blocks = message.get("blocks")
+        if ts is None or not isinstance(blocks, list):
+            return None
+        return cls(
+            channel_id=channel_id,
+            ts=ts,
+            text=_text(message.get("text")),
+            blocks=tuple(block for block in blocks if isinstance(block, dict)),
+        )
+
+    @classmethod
+    def clicked(cls, body: Mapping[str, Any]) -> Posted | None:
+        """The message a button was pressed on. An ephemeral one comes without its
+        ``message`` (and chat.update cannot change it), so it gives None."""
+        container = body.get("container") or {}
+        channel = body.get("channel") or {}
+        channel_id = _optional(channel.get("id")) or _optional(container.get("channel_id"))
+        return cls.parse(channel_id, body.get("message"))
+
+
+@dataclass(frozen=True)
 class ModalContext:
     """What a modal is about, carried through Slack in its ``private_metadata``."""
 
@@ -100,12 +135,18 @@ class ModalContext:
     channel_id: str | None = None  # where to answer once it is submitted
     thread_ts: str | None = None
     message_ts: str | None = None  # the message the modal was opened from (provenance)
+    answer: str | None = None  # the button that opened it (an Intent value), to settle it
 
     def to_json(self) -> str:
         text = json.dumps({k: v for k, v in asdict(self).items() if v is not None})
         if len(text) > ids.MAX_PRIVATE_METADATA:
             raise ValueError("modal context is over Slack's 3000-character private_metadata")
         return text
+
+    @property
+    def answered(self) -> Intent | None:
+        """The answer whose button opened the modal (none for ``/ccm need``)."""
+        return next((intent for intent in Intent if intent.value == self.answer), None)
 
     @classmethod
     def from_json(cls, text: str) -> ModalContext:

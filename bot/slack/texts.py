@@ -5,9 +5,29 @@ Channel-neutral replies like every other answer, so they render with the same bu
 
 from __future__ import annotations
 
-from handlers.i18n import Translator
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from handlers.i18n import Translator, _
 from handlers.replies import Reply
+from handlers.understanding.keywords import Intent
 from storage.models import Role
+
+# What a message says in place of its buttons once one was handled. The answers left out
+# (need, offer) do not settle a reminder: raising a need leaves its deadline unanswered.
+SETTLED_BY: Mapping[Intent, str] = MappingProxyType(
+    {
+        Intent.CONFIRM: _("Confirmed by {person}, {time}"),
+        Intent.EDIT: _("Edited by {person}, {time}"),
+        Intent.WITHDRAW: _("Withdrawn by {person}, {time}"),
+        Intent.REPORT_SUBMITTED: _("Reported as submitted by {person}, {time}"),
+        Intent.SNOOZE: _("Snoozed by {person}, {time}"),
+        Intent.NOT_ME: _("Handed over by {person}, {time}"),
+        Intent.STOP: _("Reminders stopped by {person}, {time}"),
+    }
+)
 
 
 def command_help(t: Translator, role: Role | None = None) -> Reply:
@@ -177,3 +197,14 @@ def invite_me(t: Translator) -> Reply:
             "press Share in channel again."
         ),
     )
+
+
+def settled_note(
+    t: Translator, answer: Intent, person: str, now: datetime, zone: ZoneInfo
+) -> str | None:
+    """What replaces the buttons, e.g. "✓ Confirmed by Ana Pérez, 20 April 2027, 08:00 …",
+    in the reader's language and zone; None for an answer that settles nothing."""
+    template = SETTLED_BY.get(answer)
+    if template is None:
+        return None
+    return "✓ " + t.gettext(template, person=person, time=t.time(now, zone))

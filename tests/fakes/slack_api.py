@@ -18,7 +18,9 @@ Where Slack's documented behaviour is surprising the fake follows Slack, not int
 deactivated users; posting into an existing DM with a deactivated user succeeds (Slack staff in
 python-slack-sdk#1156) unless `deactivate_user(..., dm_error=...)` says otherwise; invalid views are
 rejected with `invalid_arguments` (messages only in `response_metadata`), invalid message blocks
-with `invalid_blocks` and an `errors` list.
+with `invalid_blocks` and an `errors` list; `chat.update` changes only the bot's own messages
+(`cant_update_message` otherwise), wants a DM by its D… id and keeps the message's metadata unless
+given `{}`; `conversations.replies` always puts the thread's parent first.
 """
 
 from __future__ import annotations
@@ -203,6 +205,7 @@ class FakeSlack:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "views.open": self._views_open,
@@ -276,6 +279,27 @@ class FakeSlack:
         user = FakeUser(id, email, name, real_name or name, tz=tz, locale=locale, deleted=deleted)
         self._users[id] = user
         return user
+
+    def post_as_user(
+        self, user_id: str, channel: str, text: str, *, thread_ts: str | None = None
+    ) -> str:
+        """A person's own message in a conversation (their DM with the bot when ``channel`` is
+        their id), as their Slack client would post it; returns its ts."""
+        user = self._user(user_id)
+        channel_id = self._open_dm(channel) if channel[:1] in ("U", "W") else channel
+        self._channels.setdefault(channel_id, [])
+        ts = self._next_ts()
+        message: dict[str, Any] = {
+            "user": user.id,
+            "type": "message",
+            "ts": ts,
+            "team": TEAM_ID,
+            "text": text,
+        }
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self._channels[channel_id].append(message)
+        return ts
 
     def deactivate_user(self, user_id: str, *, dm_error: str | None = None) -> None:
         """Mark a user deleted: conversations.open then answers `user_disabled`.
@@ -566,13 +590,21 @@ class FakeSlack:
         return {"ok": True, "channel": channel, "ts": ts, "message": copy.deepcopy(message)}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        # A DM is updated by its D… id: Slack answers channel_not_found for the user's U… id.
         channel = str(params.get("channel") or "")
         if channel not in self._channels:
             raise _SlackError("channel_not_found")
         message = self._find_message(channel, params.get("ts"))
+        if message.get("bot_id") != BOT_ID:
+            raise _SlackError("cant_update_message")  # only the bot's own messages
+        drop_metadata = params.get("metadata") == {}  # {} removes it; leaving it out keeps it
+        if drop_metadata:
+            params = {k: v for k, v in params.items() if k != "metadata"}
         content = self._message_content("chat.update", params)
         if "blocks" not in content:
             message.pop("blocks", None)
+        if drop_metadata:
+            message.pop("metadata", None)
         message.update(content)
         message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
         return {
@@ -664,6 +696,45 @@ class FakeSlack:
             next_cursor = base64.b64encode(f"next_ts:{rest[0]['ts']}".encode()).decode()
             body["response_metadata"] = {"next_cursor": next_cursor}
         return body
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread, oldest first: its parent always first, then the replies in the range."""
+        channel = str(params.get("channel") or "")
+        if channel not in self._channels:
+            raise _SlackError("channel_not_found")
+        ts = str(params.get("ts") or "")
+        if not ts:
+            raise _SlackError("invalid_arguments")
+        messages = self._channels[channel]
+        parent = next((m for m in messages if m["ts"] == ts), None)
+        if parent is None:
+            raise _SlackError("thread_not_found")
+        oldest = _ts_value(params.get("oldest") or 0)
+        latest = _ts_value(params["latest"]) if params.get("latest") else None
+        inclusive = _flag(params, "inclusive")
+        limit = min(int(params.get("limit") or 1000), 1000)
+
+        def in_range(message: dict[str, Any]) -> bool:
+            at = Decimal(message["ts"])
+            above = at >= oldest if inclusive else at > oldest
+            below = latest is None or (at <= latest if inclusive else at < latest)
+            return above and below
+
+        replies = [m for m in messages if m.get("thread_ts") == ts and m["ts"] != ts]
+        head = copy.deepcopy(parent)
+        if replies:
+            head.update(
+                thread_ts=ts,
+                reply_count=len(replies),
+                reply_users=sorted({m["user"] for m in replies}),
+                latest_reply=replies[-1]["ts"],
+            )
+        found = [head, *(copy.deepcopy(m) for m in replies if in_range(m))]
+        page = found[:limit]
+        if not _flag(params, "include_all_metadata"):
+            for message in page:
+                message.pop("metadata", None)
+        return {"ok": True, "messages": page, "has_more": len(found) > limit}
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = self._user(params.get("user"))

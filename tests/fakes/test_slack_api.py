@@ -319,6 +319,84 @@ async def test_chat_update_replaces_the_message(
     assert missing.response["error"] == "message_not_found"
 
 
+async def test_chat_update_answers_with_slacks_shape_and_keeps_what_it_is_not_given(
+    fake_slack: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    metadata = {"event_type": "reminder_sent", "event_payload": {"report_id": 42}}
+    posted = await slack_client.chat_postMessage(
+        channel="C0GENERAL", text="Due", blocks=[section("Due")], metadata=metadata
+    )
+
+    updated = await slack_client.chat_update(
+        channel="C0GENERAL", ts=posted["ts"], text="Done", blocks=[section("Done")]
+    )
+    (kept,) = fake_slack.messages("C0GENERAL")
+    await slack_client.chat_update(channel="C0GENERAL", ts=posted["ts"], text="x", metadata={})
+    (dropped,) = fake_slack.messages("C0GENERAL")
+
+    assert (updated["ok"], updated["channel"], updated["ts"]) == (True, "C0GENERAL", posted["ts"])
+    assert updated["text"] == "Done"
+    assert updated["message"]["blocks"] == [section("Done")]
+    assert updated["message"]["bot_id"] == BOT_ID
+    assert kept["metadata"] == metadata  # left out of the update: kept
+    assert "metadata" not in dropped  # {} removes it
+    assert "blocks" not in dropped  # text without blocks replaces them
+
+
+async def test_chat_update_refuses_what_slack_refuses(
+    fake_slack: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    fake_slack.add_user(ANA, "ana@example.org", "ana")
+    posted = await slack_client.chat_postMessage(channel=ANA, text="Please confirm")
+    dm = fake_slack.dm_channel(ANA)
+    theirs = fake_slack.post_as_user(ANA, ANA, "We submitted it")
+    stranger = AsyncWebClient(token="xoxb-wrong", base_url=fake_slack.url)
+
+    by_user_id = await slack_error(slack_client.chat_update(channel=ANA, ts=posted["ts"], text="x"))
+    not_ours = await slack_error(slack_client.chat_update(channel=dm, ts=theirs, text="x"))
+    gone = await slack_error(slack_client.chat_update(channel=dm, ts="1700000000.9", text="x"))
+    unauthed = await slack_error(stranger.chat_update(channel=dm, ts=posted["ts"], text="x"))
+
+    assert by_user_id.response["error"] == "channel_not_found"  # a DM by its D… id only
+    assert not_ours.response["error"] == "cant_update_message"
+    assert gone.response["error"] == "message_not_found"
+    assert unauthed.response["error"] == "invalid_auth"
+    assert [m["text"] for m in fake_slack.messages(ANA)] == ["Please confirm", "We submitted it"]
+
+
+async def test_replies_put_the_parent_first_then_the_replies_in_range(
+    fake_slack: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    metadata = {"event_type": "reminder_sent", "event_payload": {"report_id": 42}}
+    parent = await slack_client.chat_postMessage(channel="C0GENERAL", text="p", metadata=metadata)
+    stamps = []
+    for text in ("r0", "r1", "r2"):
+        reply = await slack_client.chat_postMessage(
+            channel="C0GENERAL", text=text, thread_ts=parent["ts"]
+        )
+        stamps.append(reply["ts"])
+
+    thread = await slack_client.conversations_replies(channel="C0GENERAL", ts=parent["ts"])
+    one = await slack_client.conversations_replies(
+        channel="C0GENERAL",
+        ts=parent["ts"],
+        oldest=stamps[1],
+        latest=stamps[1],
+        inclusive=True,
+        include_all_metadata=True,
+    )
+    missing = await slack_error(
+        slack_client.conversations_replies(channel="C0GENERAL", ts="1700000000.9")
+    )
+
+    assert [m["text"] for m in thread["messages"]] == ["p", "r0", "r1", "r2"]
+    assert thread["messages"][0]["reply_count"] == 3
+    assert "metadata" not in thread["messages"][0]
+    assert [m["ts"] for m in one["messages"]] == [parent["ts"], stamps[1]]
+    assert one["messages"][0]["metadata"] == metadata
+    assert missing.response["error"] == "thread_not_found"
+
+
 async def test_ephemeral_message_returns_message_ts(
     fake_slack: FakeSlack, slack_client: AsyncWebClient
 ) -> None:

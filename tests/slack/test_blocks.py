@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -20,9 +21,10 @@ from bot.slack.blocks import (
     overview_blocks,
     reply_blocks,
     report_date_modal,
+    settled_blocks,
 )
 from bot.slack.overview import OpenEntry, Overview
-from bot.slack.payloads import Click, Command, DirectMessage, ModalContext, Submission
+from bot.slack.payloads import Click, Command, DirectMessage, ModalContext, Posted, Submission
 from handlers.i18n import translator
 from handlers.replies import Choice, Reply, Section
 from handlers.understanding.keywords import Intent
@@ -234,3 +236,55 @@ def test_payloads_parse_what_matters() -> None:
     )
     assert submission.values == {"description": "x", "article": "", "period_end": ""}
     assert submission.context.about == "FRA:art4"
+
+
+def test_settling_replaces_only_the_answer_buttons_in_place() -> None:
+    reply = Reply(
+        "en",
+        "Please confirm",
+        "I will record <this>.",
+        choices=(Choice(Intent.CONFIRM, "Confirm", "CONFIRM", "7"),),
+        footer="Nothing is recorded until you confirm.",
+    )
+    blocks = reply_blocks(reply)
+
+    settled = settled_blocks(blocks, "✓ Confirmed by Ana <Pérez>, 20 April 2027, 08:00")
+
+    assert settled is not None
+    assert [b["type"] for b in settled] == ["header", "section", "context", "context"]
+    assert settled[2]["block_id"] == ids.SETTLED_BLOCK
+    assert settled[2]["elements"][0]["text"] == (
+        "✓ Confirmed by Ana &lt;Pérez&gt;, 20 April 2027, 08:00"  # a name is text, not mrkdwn
+    )
+    assert [settled[i] for i in (0, 1, 3)] == [blocks[i] for i in (0, 1, 3)]
+    assert valid_message(settled) == []
+    assert settled_blocks(settled, "✓ Withdrawn by Ana") is None  # settled once, not twice
+    assert settled_blocks(reply_blocks(replace(reply, choices=())), "✓ …") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        (
+            {"channel": {"id": "D1"}, "message": {"ts": "5.0", "text": "t", "blocks": []}},
+            Posted("D1", "5.0", "t", ()),
+        ),
+        (
+            {"container": {"channel_id": "D1"}, "message": {"ts": "5.0", "blocks": [{}]}},
+            Posted("D1", "5.0", "", ({},)),
+        ),
+        # An ephemeral message comes without "message": there is nothing chat.update can change.
+        ({"channel": {"id": "D1"}, "container": {"is_ephemeral": True, "message_ts": "5.0"}}, None),
+        ({"message": {"ts": "5.0", "blocks": []}}, None),
+        ({"channel": {"id": "D1"}, "message": {"ts": "5.0"}}, None),
+    ],
+)
+def test_the_message_a_button_was_pressed_on(body: dict[str, Any], found: Posted | None) -> None:
+    assert Posted.clicked(body) == found
+
+
+def test_a_modal_remembers_the_answer_that_opened_it() -> None:
+    context = ModalContext(channel_id="D1", message_ts="5.0", answer=Intent.NOT_ME.value)
+    assert ModalContext.from_json(context.to_json()).answered is Intent.NOT_ME
+    assert ModalContext(answer="no such answer").answered is None
+    assert ModalContext().answered is None
