@@ -43,6 +43,7 @@ from storage.queries import (
     Deadline,
     Filters,
     Overdue,
+    Page,
     StateOverview,
     Viewer,
     deadlines,
@@ -664,6 +665,13 @@ async def export_table(
 # --- answering a free question -------------------------------------------------------------
 
 
+def found_text(t: Translator, page: Page[Entry]) -> str:
+    """How many a listing found; "more than 1,000" once counting stopped at its cap."""
+    if not page.exact:
+        return t.gettext("More than {count} found.", count=t.number(page.total))
+    return t.ngettext("{count} found.", "{count} found.", page.total)
+
+
 def _entry_section(entry: Entry, t: Translator, names: Mapping[str, State]) -> Section:
     state = names.get(entry.state_iso3 or "")
     who = state.name(t.language) if state else None
@@ -783,7 +791,7 @@ async def answer(
     if question.topic in (Topic.NEEDS, Topic.OFFERS):
         kind = EntryKind.NEED if question.topic is Topic.NEEDS else EntryKind.OFFER
         page = await entries(session, kind, viewer, question.filters, limit=ANSWER_PAGE)
-        count = t.ngettext("{count} found.", "{count} found.", page.total)
+        count = found_text(t, page)
         footer = ""
         if page.more:
             footer = t.gettext(

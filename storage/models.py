@@ -288,11 +288,14 @@ class Entry(Base):
         CheckConstraint("amount IS NULL OR amount > 0", name="amount_positive"),
         Index("ix_entries_kind_status_created", "kind", "status", "created_at"),
         Index("ix_entries_kind_article_category", "kind", "article", "category"),
-        # storage.queries: newest-first pages and exports; a State's entries; the yearly
-        # figures; and the counts of filtered listings, read from the index alone.
+        # storage.queries: newest-first pages and exports; a State's entries (and how many are
+        # open); the yearly figures; listings of a category; and the counts of filtered
+        # listings, read from the index alone.
         Index("ix_entries_kind_created", "kind", "created_at", "id"),
-        Index("ix_entries_state_kind_created", "state_iso3", "kind", "created_at"),
+        Index("ix_entries_state_kind_status_created", "state_iso3", "kind", "status", "created_at"),
         Index("ix_entries_kind_article_state_year", "kind", "article", "state_iso3", "ref_year"),
+        Index("ix_entries_kind_year_state_article", "kind", "ref_year", "state_iso3", "article"),
+        Index("ix_entries_kind_category_created", "kind", "category", "created_at"),
         Index(
             "ix_entries_filters",
             "kind",
@@ -340,7 +343,14 @@ class AssistanceRecord(Base):
     __tablename__ = "assistance"
     __table_args__ = (
         CheckConstraint("article IS NULL OR article IN (3, 4, 5, 6)", name="article"),
-        Index("ix_assistance_year_direction", "year", "direction"),
+        # The yearly figures: who reported what for a year, read from the index alone.
+        Index(
+            "ix_assistance_year_direction_state_article",
+            "year",
+            "direction",
+            "state_iso3",
+            "article",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

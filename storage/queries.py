@@ -22,7 +22,6 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     RowMapping,
-    Select,
     String,
     cast,
     false,
@@ -58,12 +57,15 @@ from storage.models import (
     StateStatus,
     Visibility,
 )
+from storage.search_index import among, plan_for_the_words, rare_word_ids
 from storage.states import latest_deadline
 
 T = TypeVar("T")
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+# A listing counts its matches up to this many, and then says "more than".
+COUNT_CAP = 1_000
 
 # The CCM's regional groupings (as in the shipped States file), with the names people write in
 # English, French and Spanish. An offer's focus is free text in any language, so these are also
@@ -173,16 +175,20 @@ class Filters:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a listing, newest first, and how many match in all."""
+    """One page of a listing, newest first, and how many match in all.
+
+    ``exact`` is False when counting stopped at a cap: then more than ``total`` match.
+    """
 
     items: list[T]
     total: int
     limit: int
     offset: int
+    exact: bool = True
 
     @property
     def more(self) -> bool:
-        return self.offset + len(self.items) < self.total
+        return self.offset + len(self.items) < self.total or not self.exact
 
 
 def start_of(day: date) -> datetime:
@@ -256,13 +262,23 @@ def entry_conditions(kind: EntryKind, filters: Filters) -> list[ColumnElement[bo
     return conditions
 
 
-def entries_query(kind: EntryKind, viewer: Viewer, filters: Filters) -> Select[Entry]:
-    """Every entry of a kind that matches and that the viewer may see, newest first."""
-    return (
-        select(Entry)
-        .where(visible_to(viewer), *entry_conditions(kind, filters))
-        .order_by(Entry.created_at.desc(), Entry.id.desc())
-    )
+async def listing_conditions(
+    session: AsyncSession, kind: EntryKind, viewer: Viewer, filters: Filters
+) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a listing the viewer may see, narrowed by the index of rare words."""
+    conditions = [visible_to(viewer), *entry_conditions(kind, filters)]
+    if filters.text:
+        await plan_for_the_words(session)
+    ids = await rare_word_ids(session, filters.text)
+    return conditions if ids is None else among(ids, conditions)
+
+
+async def count_up_to(
+    session: AsyncSession, conditions: Sequence[ColumnElement[bool]], bound: int | None
+) -> int:
+    """How many entries match, counting no further than ``bound`` (None: all of them)."""
+    matching = select(Entry.id).where(*conditions).limit(bound).subquery()
+    return await session.scalar(select(func.count()).select_from(matching)) or 0
 
 
 async def entries(
@@ -273,14 +289,30 @@ async def entries(
     *,
     limit: int = DEFAULT_PAGE,
     offset: int = 0,
+    exact_total: bool = False,
 ) -> Page[Entry]:
+    """One page of the entries of a kind that match and that the viewer may see, newest first.
+
+    The total is counted up to ``COUNT_CAP`` (or just past this page, if further), unless
+    ``exact_total``: a common word would otherwise cost a count of a third of the store, for a
+    figure nobody reads beyond "more than 1,000".
+    """
     if limit < 1 or offset < 0:
         raise ValueError("limit must be positive and offset not negative")
     limit = min(limit, MAX_PAGE)
-    conditions = [visible_to(viewer), *entry_conditions(kind, filters)]
-    total = await session.scalar(select(func.count()).select_from(Entry).where(*conditions))
-    rows = await session.scalars(entries_query(kind, viewer, filters).limit(limit).offset(offset))
-    return Page(list(rows.all()), total or 0, limit, offset)
+    conditions = await listing_conditions(session, kind, viewer, filters)
+    bound = None if exact_total else max(COUNT_CAP, offset + limit) + 1
+    total = await count_up_to(session, conditions, bound)
+    rows = await session.scalars(
+        select(Entry)
+        .where(*conditions)
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if bound is not None and total == bound:
+        return Page(list(rows.all()), bound - 1, limit, offset, exact=False)
+    return Page(list(rows.all()), total, limit, offset)
 
 
 async def needs(
@@ -356,7 +388,7 @@ async def export_entries(
             logger.email.label("logged_by"),
         )
         .outerjoin(logger, logger.id == Entry.logged_by_id)
-        .where(visible_to(viewer), *entry_conditions(kind, filters))
+        .where(*await listing_conditions(session, kind, viewer, filters))
         .order_by(Entry.created_at.desc(), Entry.id.desc())
         .offset(offset)
     )

@@ -163,7 +163,9 @@ async def list_entries(
     filters = await build_filters(env, words, **options)
     async with env.store.transaction() as session:
         viewer = await viewer_for(session, as_email)
-        page = await entries(session, kind, viewer, filters, limit=limit, offset=offset)
+        page = await entries(
+            session, kind, viewer, filters, limit=limit, offset=offset, exact_total=True
+        )
     understood = describe(filters, EN, kind)
     if as_json:
         echo_json(

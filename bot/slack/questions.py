@@ -35,6 +35,7 @@ from handlers.queries import (
     Topic,
     deadline_lines,
     describe_question,
+    found_text,
     last_due_year,
     overdue_reports,
     parse_filters,
@@ -194,9 +195,16 @@ def _page(ask: Ask, lines: Sequence[str], per_page: int) -> tuple[tuple[str, ...
     return shown, replace(ask, offset=end) if end < len(lines) else None
 
 
-def _showing(t: Translator, offset: int, shown: int, total: int) -> str:
+def _showing(t: Translator, offset: int, shown: int, total: int, *, exact: bool = True) -> str:
     if total <= shown and offset == 0:
         return ""
+    if not exact:
+        return t.gettext(
+            "Showing {first} to {last} of more than {total}.",
+            first=offset + 1,
+            last=offset + shown,
+            total=t.number(total),
+        )
     return t.gettext(
         "Showing {first} to {last} of {total}.", first=offset + 1, last=offset + shown, total=total
     )
@@ -229,7 +237,7 @@ async def _listing(
     page = await entries(
         session, kind, asker.viewer, filters, limit=ENTRIES_PER_ANSWER, offset=ask.offset
     )
-    found = t.ngettext("{count} found.", "{count} found.", page.total)
+    found = found_text(t, page)
     more = replace(ask, offset=ask.offset + len(page.items)) if page.more else None
     return Answered(
         Reply(
@@ -237,7 +245,7 @@ async def _listing(
             _subject(t),
             f"{_understood(question, asker, name_of)} {found}",
             sections=tuple(_entry_section(entry, t, name_of) for entry in page.items),
-            footer=_showing(t, ask.offset, len(page.items), page.total),
+            footer=_showing(t, ask.offset, len(page.items), page.total, exact=page.exact),
         ),
         more=more,
     )

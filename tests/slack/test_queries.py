@@ -20,6 +20,7 @@ from bot.slack import ids
 from bot.slack.questions import Ask, asks_the_records, clip_words
 from handlers.i18n import translator
 from handlers.imports import ImportKind, columns_of
+from storage import queries
 from storage.audit import SYSTEM
 from storage.contacts import upsert_contact
 from storage.db import Store
@@ -183,6 +184,20 @@ async def test_coordinator_lists_needs_pages_with_more_and_shares_in_the_channel
     assert refs["Clearance of strike sites in CMR"] in public
     assert "ccm_query" not in public  # a shared answer has no buttons
     assert fake_slack.invalid_payloads == []
+
+
+async def test_a_long_listing_says_more_than_its_counting_cap(
+    slack: Slack, slack_store: Store, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting stops at a cap (1,000 in use; 12 here), and the answer says "more than"."""
+    monkeypatch.setattr(queries, "COUNT_CAP", 12)
+    await slack.command(AMELIE, "needs article 4 africa open")
+    (first,) = await eventually(lambda: whispers(fake_slack, AMELIE))
+    assert "Plus de 12 résultats." in shown(first)
+    assert "Résultats 1 à 10 sur plus de 12." in shown(first)
+    await slack.click(AMELIE, first, FR.gettext("More"))
+    second = await whispered(fake_slack, AMELIE, after=1)
+    assert "Résultats 11 à 13 sur 13." in shown(second)  # past the cap's page: exact again
 
 
 async def test_delegate_sees_what_her_role_allows_in_her_language(
