@@ -292,7 +292,8 @@ class Entry(Base):
         # open); the yearly figures; listings of a category; and the counts of filtered
         # listings, read from the index alone.
         Index("ix_entries_kind_created", "kind", "created_at", "id"),
-        Index("ix_entries_state_kind_status_created", "state_iso3", "kind", "status", "created_at"),
+        Index("ix_entries_state_kind_created", "state_iso3", "kind", "created_at"),
+        Index("ix_entries_state_kind_status", "state_iso3", "kind", "status"),
         Index("ix_entries_kind_article_state_year", "kind", "article", "state_iso3", "ref_year"),
         Index("ix_entries_kind_year_state_article", "kind", "ref_year", "state_iso3", "article"),
         Index("ix_entries_kind_category_created", "kind", "category", "created_at"),

@@ -267,8 +267,11 @@ async def listing_conditions(
 ) -> list[ColumnElement[bool]]:
     """The WHERE clause of a listing the viewer may see, narrowed by the index of rare words."""
     conditions = [visible_to(viewer), *entry_conditions(kind, filters)]
-    if filters.text:
-        await plan_for_the_words(session)
+    if not filters.text:
+        return conditions
+    await plan_for_the_words(session)
+    if filters.state is not None:
+        return conditions  # one State's entries are few: its index reads them, and no more
     ids = await rare_word_ids(session, filters.text)
     return conditions if ids is None else among(ids, conditions)
 

@@ -20,12 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.drop_index("ix_entries_state_kind_created", table_name="entries")
-    op.create_index(
-        "ix_entries_state_kind_status_created",
-        "entries",
-        ["state_iso3", "kind", "status", "created_at"],
-    )
+    op.create_index("ix_entries_state_kind_status", "entries", ["state_iso3", "kind", "status"])
     op.create_index(
         "ix_entries_kind_year_state_article",
         "entries",
@@ -47,7 +42,4 @@ def downgrade() -> None:
     op.create_index("ix_assistance_year_direction", "assistance", ["year", "direction"])
     op.drop_index("ix_entries_kind_category_created", table_name="entries")
     op.drop_index("ix_entries_kind_year_state_article", table_name="entries")
-    op.drop_index("ix_entries_state_kind_status_created", table_name="entries")
-    op.create_index(
-        "ix_entries_state_kind_created", "entries", ["state_iso3", "kind", "created_at"]
-    )
+    op.drop_index("ix_entries_state_kind_status", table_name="entries")
