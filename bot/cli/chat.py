@@ -9,7 +9,8 @@ import click
 
 from bot.cli.base import Env, Failure, with_store
 from handlers.conversation import Conversation
-from handlers.replies import Reply
+from handlers.i18n import translator
+from handlers.replies import Handover, Reply
 from handlers.turns import Turn, identify
 from schedules.zones import resolve_zone
 from storage.models import Via
@@ -41,7 +42,15 @@ async def chat(env: Env, email: str, about: str | None) -> None:
         raise Failure(
             f"{email} is not an active contact; add it with `ccm-bot contacts import FILE` first"
         )
-    conversation = Conversation(env.store, env.clock, env.settings.reminders.snooze_days)
+    isu = translator(env.settings.isu_language)
+
+    async def tell_the_isu(note: Handover) -> None:
+        # Whoever types here is the ISU (or speaks for it): the note is shown, not mailed.
+        click.echo(isu.gettext("Note for the ISU: {note}", note=note.render(isu)))
+
+    conversation = Conversation(
+        env.store, env.clock, env.settings.reminders.snooze_days, notify_isu=tell_the_isu
+    )
     click.echo(
         f"Speaking as {speaker.name} ({speaker.state or speaker.role}), in {speaker.language}."
     )

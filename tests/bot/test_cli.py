@@ -169,3 +169,20 @@ def test_preview_then_run_once_writes_each_reminder_once(cli: Invoke, tmp_path: 
     assert sorted(outbox.glob("*.eml")) == written
     status = json.loads(cli("reminders", "status", "--json").output)
     assert status["counts"] == {"sent": len(written)}
+
+
+def test_chat_speaks_as_a_contact_and_shows_the_isu_its_note_in_its_language(
+    cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the terminal the ISU is the one typing: a handover note is shown, in its language."""
+    monkeypatch.setenv("CCM_ISU_LANGUAGE", "es")
+    cli("states", "load")
+    cli("contacts", "import", str(EXAMPLES / "contacts.csv"))
+    talked = cli("chat", "--as", "claire.dubois@diplomatie.gouv.fr.example", input="not me\n\n")
+    assert talked.exit_code == 0, talked.output
+    assert "Speaking as Claire Dubois (FRA), in fr." in talked.output
+    assert "Nota para la ISU: Claire Dubois <claire.dubois@diplomatie.gouv.fr.example> (FRA)" in (
+        talked.output
+    )
+    stopped = cli("chat", "--as", "claire.dubois@diplomatie.gouv.fr.example", input="help\n\n")
+    assert "is not an active contact" in stopped.output  # handed over: no longer a contact
