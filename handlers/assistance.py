@@ -8,13 +8,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.drafts import open_draft
+from handlers.drafts import nothing_pending, open_draft, revised_draft
 from handlers.entry_form import (
     ARTICLE_LABELS,
     CATEGORY_LABELS,
     FIELD_LABELS,
     VISIBILITY_LABELS,
     check_entry_fields,
+    draft_form,
+    edited,
+    entry_form,
 )
 from handlers.i18n import Translator
 from handlers.replies import Choice, Reply
@@ -123,25 +126,51 @@ def from_understanding(found: Understanding) -> dict[str, str]:
     }
 
 
+def correction(found: Understanding) -> dict[str, str]:
+    """What a sentence correcting a record (``CORRECT N-2026-0042 …``) changes: only what it
+    states. A sentence has no way to say "no amount", so it never empties a field, and what it
+    does not name (the category, the article) is left as recorded."""
+    fields = {
+        "description": found.text.replace(found.reference or "", "").strip(" :"),
+        "article": str(found.article or ""),
+        "category": str(found.category or ""),
+        "amount": str(found.amount or ""),
+        "currency": found.currency or "",
+    }
+    return {name: value for name, value in fields.items() if value}
+
+
+def _to_fix(t: Translator, errors: dict[str, str]) -> Reply:
+    """The fields to fix, each with its explanation (Slack shows them next to the field)."""
+    return Reply(
+        language=t.language,
+        subject=t.gettext("Something to fix"),
+        intro=t.gettext("Please fix these fields and send again:"),
+        fields=tuple((t.gettext(FIELD_LABELS.get(f, f)), msg) for f, msg in errors.items()),
+        extra={f"error:{f}": msg for f, msg in errors.items()},
+    )
+
+
 async def propose(
     session: AsyncSession, turn: Turn, now: datetime, intent: Intent, fields: dict[str, str]
 ) -> Reply:
-    """Check the fields and echo back what will be recorded, or say what to fix."""
+    """Check the fields and echo back what will be recorded, or say what to fix.
+
+    An edit of a pending proposal (``turn.revises``) is applied to it field by field, as an
+    edit of a record is: what the form empties is cleared, what it leaves out stays.
+    """
     t = turn.speaker.t
     kind = kind_of(intent)
+    revised = await revised_draft(session, turn, kind.value)
+    if turn.revises is not None and revised is None:
+        return nothing_pending(t)
+    if revised is not None:
+        fields = edited(draft_form(revised.payload), fields)
     checked = check_entry_fields(fields, kind, t)
     if checked.errors:
-        return Reply(
-            language=t.language,
-            subject=t.gettext("Something to fix"),
-            intro=t.gettext("Please fix these fields and send again:"),
-            fields=tuple(
-                (t.gettext(FIELD_LABELS.get(f, f)), msg) for f, msg in checked.errors.items()
-            ),
-            extra={f"error:{f}": msg for f, msg in checked.errors.items()},
-        )
+        return _to_fix(t, checked.errors)
     payload = _serialisable(checked.values) | {"kind": kind.value}
-    draft = await open_draft(session, turn, now, kind.value, payload)
+    draft = await open_draft(session, turn, now, kind.value, payload, revised=revised)
     intro = (
         t.gettext("I will record this need for {state}:", state=turn.speaker.state_name)
         if kind is EntryKind.NEED
@@ -249,29 +278,18 @@ async def _own_entry(session: AsyncSession, turn: Turn, reference: str) -> Entry
 async def correct(
     session: AsyncSession, turn: Turn, now: datetime, reference: str, fields: dict[str, str]
 ) -> Reply:
-    """Change a recorded need or offer (form edit, or ``CORRECT N-2026-0042 …`` by email)."""
+    """Change a recorded need or offer (form edit, or ``CORRECT N-2026-0042 …`` by email).
+
+    ``fields`` is the edit: a field given empty is cleared (a required one is refused, and
+    nothing changes), a field left out keeps its recorded value.
+    """
     found = await _own_entry(session, turn, reference)
     if isinstance(found, Reply):
         return found
     t = turn.speaker.t
-    current = {
-        "description": found.description,
-        "article": str(found.article or ""),
-        "category": found.category.value,
-        "amount": str(found.amount or ""),
-        "currency": found.currency or "",
-        "visibility": found.visibility.value,
-        "focus": ", ".join(found.focus),
-    }
-    checked = check_entry_fields(current | {k: v for k, v in fields.items() if v}, found.kind, t)
+    checked = check_entry_fields(edited(entry_form(found), fields), found.kind, t)
     if checked.errors:
-        return Reply(
-            t.language,
-            t.gettext("Something to fix"),
-            t.gettext("Please fix these fields and send again:"),
-            fields=tuple((t.gettext(FIELD_LABELS.get(f, f)), m) for f, m in checked.errors.items()),
-            extra={f"error:{f}": m for f, m in checked.errors.items()},
-        )
+        return _to_fix(t, checked.errors)
     actor = Actor(turn.speaker.name, turn.via, turn.speaker.contact_id)
     await update_entry(session, actor, now, found, **checked.values)
     return confirmation(t, found, t.gettext("{reference} updated.", reference=found.reference))

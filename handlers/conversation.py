@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import assistance, report_submitted
-from handlers.drafts import pending_draft
+from handlers.drafts import nothing_pending, pending_draft
 from handlers.i18n import _
 from handlers.reminder_answers import not_me, snooze, stop
 from handlers.reminders import answer_choices
@@ -75,12 +75,7 @@ class Conversation:
             return await not_me(session, turn, now, found.email)
         if found.intent is Intent.CORRECT and found.reference:
             return await assistance.correct(
-                session,
-                turn,
-                now,
-                found.reference,
-                assistance.from_understanding(found)
-                | {"description": found.text.replace(found.reference, "").strip(" :")},
+                session, turn, now, found.reference, assistance.correction(found)
             )
         if found.intent is Intent.WITHDRAW and found.reference:
             return await assistance.withdraw(session, turn, now, found.reference)
@@ -117,14 +112,7 @@ class Conversation:
         draft = await pending_draft(session, turn)
         t = turn.speaker.t
         if draft is None:
-            return Reply(
-                t.language,
-                t.gettext("Nothing to confirm"),
-                t.gettext(
-                    "There is nothing waiting for your confirmation (it may have been confirmed "
-                    "already, or replaced by a newer message)."
-                ),
-            )
+            return nothing_pending(t)
         draft.status = DraftStatus.CONFIRMED
         if draft.intent == report_submitted.INTENT:
             return await report_submitted.record(session, turn, self.clock.now(), draft)

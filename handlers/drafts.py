@@ -8,14 +8,27 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.i18n import Translator
+from handlers.replies import Reply
 from handlers.turns import Turn
 from storage.models import Draft, DraftStatus
 
 
 async def open_draft(
-    session: AsyncSession, turn: Turn, now: datetime, intent: str, payload: dict[str, Any]
+    session: AsyncSession,
+    turn: Turn,
+    now: datetime,
+    intent: str,
+    payload: dict[str, Any],
+    *,
+    revised: Draft | None = None,
 ) -> Draft:
-    """Replace the person's pending drafts with this one: only the newest can be confirmed."""
+    """Replace the person's pending drafts with this one: only the newest can be confirmed.
+
+    An edit of a draft (``revised``) is still the answer to the message the first one came
+    from, so it keeps that message and the words it was read from: the record's provenance,
+    and how a reminder answered by "Report submitted" is found again once confirmed.
+    """
     await session.execute(
         update(Draft)
         .where(Draft.contact_id == turn.speaker.contact_id, Draft.status == DraftStatus.PENDING)
@@ -25,10 +38,10 @@ async def open_draft(
         contact_id=turn.speaker.contact_id,
         intent=intent,
         payload=payload,
-        via=turn.via,
-        original_text=turn.text,
+        via=revised.via if revised else turn.via,
+        original_text=revised.original_text if revised else turn.text,
         language=turn.speaker.language,
-        message_id=turn.message_id,
+        message_id=revised.message_id if revised else turn.message_id,
         created_at=now,
     )
     session.add(draft)
@@ -44,3 +57,34 @@ async def pending_draft(session: AsyncSession, turn: Turn) -> Draft | None:
     if turn.value.isdigit():
         query = query.where(Draft.id == int(turn.value))
     return await session.scalar(query.order_by(Draft.id.desc()).limit(1))
+
+
+def nothing_pending(t: Translator) -> Reply:
+    """The answer to a confirmation, or an edit, of a proposal that is no longer waiting."""
+    return Reply(
+        t.language,
+        t.gettext("Nothing to confirm"),
+        t.gettext(
+            "There is nothing waiting for your confirmation (it may have been confirmed "
+            "already, or replaced by a newer message)."
+        ),
+    )
+
+
+async def revised_draft(session: AsyncSession, turn: Turn, intent: str) -> Draft | None:
+    """The person's pending draft of ``intent`` that this turn edits, if it names one.
+
+    A draft confirmed (or replaced) since its form was opened is not: editing it would propose,
+    and could store, the same record a second time.
+    """
+    if turn.revises is None:
+        return None
+    draft = await session.get(Draft, turn.revises)
+    if (
+        draft is None
+        or draft.contact_id != turn.speaker.contact_id
+        or draft.intent != intent
+        or draft.status is not DraftStatus.PENDING
+    ):
+        return None
+    return draft

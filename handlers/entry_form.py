@@ -16,7 +16,7 @@ from babel.numbers import list_currencies
 
 from handlers.i18n import Translator, _
 from handlers.understanding import parse_amount
-from storage.models import Category, EntryKind, EntryStatus, Visibility
+from storage.models import Category, Entry, EntryKind, EntryStatus, Visibility
 
 CATEGORY_LABELS: Mapping[Category, str] = {
     Category.STOCKPILE_DESTRUCTION: _("Stockpile destruction"),
@@ -60,6 +60,18 @@ FIELD_LABELS: Mapping[str, str] = {
     "status": _("Status"),
 }
 MAX_DESCRIPTION = 3000
+# The form of a need or an offer, field by field (an offer has "focus" too).
+FORM_FIELDS = (
+    "description",
+    "article",
+    "category",
+    "amount",
+    "currency",
+    "period_start",
+    "period_end",
+    "focus",
+    "visibility",
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +87,49 @@ def _date(text: str) -> date | None:
         return None
 
 
+def entry_form(entry: Entry) -> dict[str, str]:
+    """A recorded need or offer as its form shows it: what an edit starts from."""
+    return {
+        "description": entry.description,
+        "article": str(entry.article or ""),
+        "category": entry.category.value,
+        "amount": "" if entry.amount is None else str(entry.amount),
+        "currency": entry.currency or "",
+        "period_start": entry.period_start.isoformat() if entry.period_start else "",
+        "period_end": entry.period_end.isoformat() if entry.period_end else "",
+        "focus": ", ".join(entry.focus),
+        "visibility": entry.visibility.value,
+    }
+
+
+def draft_form(payload: Mapping[str, Any]) -> dict[str, str]:
+    """A pending need or offer (a draft's payload) as its form shows it."""
+    fields = {
+        name: "" if payload.get(name) is None else str(payload[name])
+        for name in FORM_FIELDS
+        if name != "focus"
+    }
+    fields["focus"] = ", ".join(payload.get("focus") or [])
+    return fields
+
+
+def edited(current: Mapping[str, str], edit: Mapping[str, str]) -> dict[str, str]:
+    """The form once ``edit`` is applied to ``current``.
+
+    A field the edit carries replaces the current value, and one it carries empty clears it: a
+    wrong amount that was removed must not come back. A field it does not carry (not in that
+    form, not said in that sentence) is left as it was. Required fields emptied are refused
+    by ``check_entry_fields``, next to the field.
+    """
+    return {**current, **{name: edit[name] for name in FORM_FIELDS if name in edit}}
+
+
 def check_entry_fields(fields: Mapping[str, str], kind: EntryKind, t: Translator) -> Checked:
-    """Validate form fields (all strings, as every channel delivers them); errors by field."""
+    """Validate form fields (all strings, as every channel delivers them); errors by field.
+
+    A category or visibility left out gets its default (a sentence rarely names them); one
+    given empty is a required field emptied, and refused.
+    """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     description = (fields.get("description") or "").strip()
@@ -91,7 +144,7 @@ def check_entry_fields(fields: Mapping[str, str], kind: EntryKind, t: Translator
     if article and article not in ARTICLE_LABELS:
         errors["article"] = t.gettext("Choose Article 3, 4, 5 or 6.")
     values["article"] = int(article) if article in ARTICLE_LABELS else None
-    category = (fields.get("category") or "other").strip()
+    category = fields.get("category", Category.OTHER.value).strip()
     try:
         values["category"] = Category(category)
     except ValueError:
@@ -122,7 +175,7 @@ def check_entry_fields(fields: Mapping[str, str], kind: EntryKind, t: Translator
     ):
         errors["period_end"] = t.gettext("The end comes before the start.")
     values["focus"] = [f.strip() for f in (fields.get("focus") or "").split(",") if f.strip()]
-    visibility = (fields.get("visibility") or Visibility.STATES_PARTIES).strip()
+    visibility = fields.get("visibility", Visibility.STATES_PARTIES.value).strip()
     try:
         values["visibility"] = Visibility(visibility)
     except ValueError:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from handlers.i18n import Translator
 from handlers.understanding.keywords import Intent
+from storage.models import Via
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,17 @@ class Handover:
 
 
 @dataclass(frozen=True)
+class AnsweredItem:
+    """The reminder item a stored answer settles, and the message the answer was given from
+    (a draft's ``message_id``: on Slack the reminder whose button was pressed, by email the
+    person's own message), so the channel it came by can show that message answered."""
+
+    item: str  # "ISO3:item", as reminders name it
+    via: Via
+    message_id: str | None
+
+
+@dataclass(frozen=True)
 class Reply:
     """Everything the bot says in one message."""
 
@@ -76,6 +88,8 @@ class Reply:
     extra: dict[str, str] = field(default_factory=dict)
     # For the ISU once the turn is stored, rendered in the ISU's language where it is sent.
     isu_note: Handover | None = None
+    # The reminder item this stored answer settles (a report recorded as submitted).
+    answered: AnsweredItem | None = None
 
     @property
     def text(self) -> str:

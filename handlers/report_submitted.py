@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.drafts import open_draft
-from handlers.replies import Choice, Reply
+from handlers.drafts import nothing_pending, open_draft, revised_draft
+from handlers.replies import AnsweredItem, Choice, Reply
 from handlers.turns import Turn
 from handlers.understanding.keywords import KEYWORDS, Intent
 from schedules.calendar import annual_report_due, initial_report_due
@@ -61,6 +61,10 @@ async def propose(
                 date=t.date(submitted),
             ),
         )
+    # A date changed on the proposal still answers the reminder the proposal came from.
+    revised = await revised_draft(session, turn, INTENT)
+    if turn.revises is not None and revised is None:
+        return nothing_pending(t)
     kind, covers = which_report(turn, today, year)
     draft = await open_draft(
         session,
@@ -73,6 +77,7 @@ async def propose(
             "year": covers,
             "on": submitted.isoformat(),
         },
+        revised=revised,
     )
     return Reply(
         language=t.language,
@@ -133,4 +138,5 @@ async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft)
             date=t.date(date.fromisoformat(payload["on"])),
         ),
         stored=True,
+        answered=AnsweredItem(f"{state.iso3}:{item}", draft.via, draft.message_id),
     )

@@ -45,10 +45,15 @@ class Turn:
     text: str | None = None
     action: Intent | None = None
     value: str = ""
+    # A form's fields by name. In an edit, a field given empty is cleared and a field left
+    # out (not in that form) is left as it was: see ``handlers.entry_form.edited``.
     fields: dict[str, str] = field(default_factory=dict)
     message_id: str | None = None
     # The reminder being answered (the Slack thread, the email's token): "ISO3:item".
     about: str | None = None
+    # The draft this turn edits (its form sent again): the new draft replaces it and keeps
+    # where it came from.
+    revises: int | None = None
 
 
 async def speaker_for(session: AsyncSession, contact: Contact, fallback_zone: str) -> Speaker:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from handlers.entry_form import FORM_FIELDS
 from handlers.understanding.keywords import Intent
 
 COMMAND = "/ccm"
@@ -51,17 +52,7 @@ OFFER_MODAL = "ccm_offer_modal"
 REPORT_DATE_MODAL = "ccm_report_date_modal"
 NOT_ME_MODAL = "ccm_not_me_modal"
 INPUT_ACTION = "value"  # the action id of every input element
-ENTRY_FIELDS = (
-    "description",
-    "article",
-    "category",
-    "amount",
-    "currency",
-    "period_start",
-    "period_end",
-    "focus",
-    "visibility",
-)
+ENTRY_FIELDS = FORM_FIELDS
 DATE_BLOCK = "on"
 EMAIL_BLOCK = "email"
 

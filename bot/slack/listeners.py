@@ -73,7 +73,6 @@ from bot.slack.texts import (
     export_usage,
     invalid_email,
     invite_me,
-    nothing_to_edit,
     records_refused,
     settled_note,
     stranger_reply,
@@ -82,6 +81,8 @@ from bot.slack.texts import (
 )
 from handlers.conversation import Conversation
 from handlers.digest import digest_switch
+from handlers.drafts import nothing_pending
+from handlers.entry_form import draft_form, entry_form
 from handlers.i18n import language_or_default, translator
 from handlers.queries import ExportKind, answer, export_table, viewer_of
 from handlers.replies import Reply
@@ -476,9 +477,12 @@ class SlackBot:
             reply = await self.conversation.handle(turn)
             await self.post(client, channel, reply, thread_ts=click.thread_ts)
             # Stored only: "Report submitted" proposes a record, and until it is confirmed the
-            # reminder it answers keeps its buttons.
+            # reminder it answers keeps its buttons; Confirm then settles that reminder too.
             if reply.stored:
                 await self.settle(client, speaker, intent, Posted.clicked(body))
+                await self.settle_reminder(
+                    client, speaker, channel, reply, thread_ts=click.thread_ts
+                )
 
     async def open_entry_modal(
         self,
@@ -518,8 +522,9 @@ class SlackBot:
                 or draft.contact_id != speaker.contact_id
                 or draft.status is not DraftStatus.PENDING
             ):
-                await self.post(client, channel, nothing_to_edit(t), **where)
+                await self.post(client, channel, nothing_pending(t), **where)
                 return
+            context = replace(context, draft=str(draft.id))
             payload = draft.payload
             if draft.intent == "report_submitted":
                 item = (
@@ -533,7 +538,7 @@ class SlackBot:
                 return
             kind = EntryKind(payload.get("kind", "need"))
             await self.open_entry_modal(
-                client, click.trigger_id, speaker, kind, _draft_fields(payload), context
+                client, click.trigger_id, speaker, kind, draft_form(payload), context
             )
             return
         async with self.store.transaction() as session:
@@ -551,7 +556,7 @@ class SlackBot:
             return
         edited = replace(context, reference=entry.reference)
         await self.open_entry_modal(
-            client, click.trigger_id, speaker, entry.kind, _entry_fields(entry), edited
+            client, click.trigger_id, speaker, entry.kind, entry_form(entry), edited
         )
 
     # --- modals ------------------------------------------------------------------------------
@@ -562,6 +567,7 @@ class SlackBot:
         if speaker is None:
             return
         context = submission.context
+        # Every field of the form, emptied ones included: the core clears what was emptied.
         fields = {k: v for k, v in submission.values.items() if k in ids.ENTRY_FIELDS}
         if context.reference:
             turn = Turn(
@@ -576,6 +582,7 @@ class SlackBot:
                 fields=fields,
                 about=context.about,
                 message_id=context.message_ts,
+                revises=_draft_id(context),
             )
         reply = await self.conversation.handle(turn)
         errors = _field_errors(reply, shown=submission.values.keys())
@@ -618,6 +625,7 @@ class SlackBot:
             fields={"on": day.isoformat()},
             about=submission.context.about,
             message_id=submission.context.message_ts,
+            revises=_draft_id(submission.context),
         )
         reply = await self.conversation.handle(turn)
         await self.post_to(client, submission, reply)
@@ -709,10 +717,42 @@ class SlackBot:
             return
         await self.settle(client, speaker, answer, posted)
 
+    async def settle_reminder(
+        self,
+        client: AsyncWebClient,
+        speaker: Speaker,
+        channel: str,
+        reply: Reply,
+        *,
+        thread_ts: str | None,
+    ) -> None:
+        """Once a report is recorded, settle the reminder it answers ("✓ Reported as submitted
+        by …"): "Report submitted" left its buttons while the proposal waited for Confirm.
+
+        That reminder is the message the button was pressed on (kept on the draft, through a
+        changed date), else the one whose thread the answer was confirmed in. Read back with
+        its metadata, it is settled only if it is about this report alone: a reminder that
+        also names another deadline keeps its buttons, as one a need was raised from does.
+        """
+        answered = reply.answered
+        if answered is None:
+            return
+        origin = answered.message_id if answered.via is Via.SLACK else None
+        for ts in dict.fromkeys(filter(None, (origin, thread_ts))):
+            try:
+                posted = await self.find_posted(client, channel, ts, thread_ts=None)
+            except SETTLE_FAILURES as error:
+                _log_unsettled(channel, ts, error)
+                continue
+            if posted is not None and set(posted.items) == {answered.item}:
+                await self.settle(client, speaker, Intent.REPORT_SUBMITTED, posted)
+                return
+
     async def find_posted(
         self, client: AsyncWebClient, channel: str, ts: str, *, thread_ts: str | None
     ) -> Posted | None:
-        """One of the bot's messages, read back from Slack; None when it is gone."""
+        """One of the bot's messages, read back from Slack (with a reminder's metadata);
+        None when it is gone."""
         if thread_ts:
             # conversations.history lists only the top level; a reply is read from its thread.
             found = await client.conversations_replies(
@@ -720,7 +760,12 @@ class SlackBot:
             )
         else:
             found = await client.conversations_history(
-                channel=channel, oldest=ts, latest=ts, inclusive=True, limit=1
+                channel=channel,
+                oldest=ts,
+                latest=ts,
+                inclusive=True,
+                limit=1,
+                include_all_metadata=True,
             )
         messages = found.get("messages") or []
         return Posted.parse(channel, next((m for m in messages if m.get("ts") == ts), None))
@@ -753,7 +798,12 @@ class SlackBot:
             await self.post(client, message.channel_id, reply, thread_ts=message.thread_ts)
             return
         turn = Turn(speaker, Via.SLACK, text=message.text, message_id=message.ts, about=about)
-        await self.answer(client, turn, message.channel_id, thread_ts=message.thread_ts)
+        reply = await self.conversation.handle(turn)
+        await self.post(client, message.channel_id, reply, thread_ts=message.thread_ts)
+        # A proposal confirmed by typing settles the reminder it answers, as its button does.
+        await self.settle_reminder(
+            client, speaker, message.channel_id, reply, thread_ts=message.thread_ts
+        )
 
     async def thread_about(self, client: AsyncWebClient, message: DirectMessage) -> str | None:
         """The reminder a thread hangs from, read from the metadata on its first message."""
@@ -857,25 +907,6 @@ def _field_errors(reply: Reply, *, shown: Any) -> dict[str, str]:
     return errors
 
 
-def _draft_fields(payload: dict[str, Any]) -> dict[str, str]:
-    fields = {
-        name: "" if payload.get(name) is None else str(payload[name])
-        for name in ids.ENTRY_FIELDS
-        if name != "focus"
-    }
-    fields["focus"] = ", ".join(payload.get("focus") or [])
-    return fields
-
-
-def _entry_fields(entry: Entry) -> dict[str, str]:
-    return {
-        "description": entry.description,
-        "article": str(entry.article or ""),
-        "category": entry.category.value,
-        "amount": "" if entry.amount is None else str(entry.amount),
-        "currency": entry.currency or "",
-        "period_start": entry.period_start.isoformat() if entry.period_start else "",
-        "period_end": entry.period_end.isoformat() if entry.period_end else "",
-        "focus": ", ".join(entry.focus),
-        "visibility": entry.visibility.value,
-    }
+def _draft_id(context: ModalContext) -> int | None:
+    """The pending draft a form edits, from the modal's context."""
+    return int(context.draft) if context.draft and context.draft.isdigit() else None

@@ -99,6 +99,8 @@ class Posted:
     ts: str
     text: str
     blocks: tuple[dict[str, Any], ...]
+    # A reminder's items ("ISO3:item"), when read with its metadata; () for other messages.
+    items: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, channel_id: str | None, message: Any) -> Posted | None:
@@ -114,6 +116,7 @@ class Posted:
             ts=ts,
             text=_text(message.get("text")),
             blocks=tuple(block for block in blocks if isinstance(block, dict)),
+            items=reminder_items(message),
         )
 
     @classmethod
@@ -136,6 +139,7 @@ class ModalContext:
     thread_ts: str | None = None
     message_ts: str | None = None  # the message the modal was opened from (provenance)
     answer: str | None = None  # the button that opened it (an Intent value), to settle it
+    draft: str | None = None  # the pending draft being edited (its id), replaced on submission
 
     def to_json(self) -> str:
         text = json.dumps({k: v for k, v in asdict(self).items() if v is not None})
@@ -221,10 +225,17 @@ class DirectMessage:
         )
 
 
-def reminder_about(message: Mapping[str, Any]) -> str | None:
-    """The "ISO3:item" a reminder message is about, from its metadata; None for other messages."""
+def reminder_items(message: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every "ISO3:item" a reminder message is about, from its metadata; () for other messages
+    (and for a reminder read without ``include_all_metadata``)."""
     metadata = message.get("metadata") or {}
-    if metadata.get("event_type") != ids.REMINDER_EVENT:
-        return None
+    if not isinstance(metadata, Mapping) or metadata.get("event_type") != ids.REMINDER_EVENT:
+        return ()
     items = (metadata.get("event_payload") or {}).get("items") or []
-    return _optional(items[0]) if items else None
+    return tuple(item for item in items if isinstance(item, str) and item)
+
+
+def reminder_about(message: Mapping[str, Any]) -> str | None:
+    """The "ISO3:item" a reminder message is about (its first item); None for other messages."""
+    items = reminder_items(message)
+    return items[0] if items else None

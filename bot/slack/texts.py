@@ -117,17 +117,6 @@ def trouble_reply(t: Translator) -> Reply:
     )
 
 
-def nothing_to_edit(t: Translator) -> Reply:
-    return Reply(
-        t.language,
-        t.gettext("Nothing to confirm"),
-        t.gettext(
-            "There is nothing waiting for your confirmation (it may have been confirmed "
-            "already, or replaced by a newer message)."
-        ),
-    )
-
-
 def unknown_reference(t: Translator, reference: str) -> Reply:
     return Reply(
         t.language,

@@ -17,6 +17,7 @@ from storage.audit import SYSTEM
 from storage.contacts import upsert_contact
 from storage.db import Store
 from storage.models import (
+    Category,
     Channel,
     Contact,
     Entry,
@@ -128,6 +129,40 @@ async def test_withdraw_and_correct_by_reference(
         Decimal("40000.00"),
         "EUR",
     )
+
+
+async def test_a_correction_by_email_changes_only_what_it_says(
+    loaded_store: Store, conversation: Conversation
+) -> None:
+    """A sentence cannot empty a field: what it does not name stays as recorded."""
+    me = await speaker(loaded_store, "ana@minrel.gob.cl", "CHL", language="en")
+    offer = {
+        "description": "Risk education trainers",
+        "article": "4",
+        "category": "risk_education",
+        "amount": "40000",
+        "currency": "EUR",
+        "period_start": "2027-06-01",
+        "period_end": "2027-12-31",
+        "focus": "Africa",
+    }
+    await conversation.handle(Turn(me, Via.SLACK, action=Intent.OFFER, fields=offer))
+    await conversation.handle(Turn(me, Via.SLACK, action=Intent.CONFIRM))
+
+    corrected = await conversation.handle(
+        Turn(me, Via.EMAIL, text="CORRECT C-2027-0001 amount is USD 300,000")
+    )
+    assert corrected.subject == "C-2027-0001 updated."
+    async with loaded_store.transaction() as session:
+        entry = await session.scalar(select(Entry))
+    assert entry is not None
+    assert (entry.amount, entry.currency) == (Decimal("300000.00"), "USD")
+    assert (entry.category, entry.article, entry.focus) == (
+        Category.RISK_EDUCATION,
+        4,
+        ["Africa"],
+    )
+    assert (entry.period_start, entry.period_end) == (date(2027, 6, 1), date(2027, 12, 31))
 
 
 async def test_someone_elses_reference_is_refused(

@@ -311,15 +311,19 @@ def _find_button(message: dict[str, Any], label: str) -> tuple[dict[str, Any], s
 
 
 def _element_state(element: dict[str, Any], given: str | None) -> dict[str, Any]:
+    """An input as Slack submits it: None leaves what the form showed, "" is the person
+    emptying it (Slack then sends null), anything else is typed or chosen."""
     kind = element["type"]
     if kind == "static_select":
         if given is None:
             return {"type": kind, "selected_option": element.get("initial_option")}
         options = {o["value"]: o for o in element["options"]}
-        return {"type": kind, "selected_option": options[given]}
+        return {"type": kind, "selected_option": options[given] if given else None}
     if kind == "datepicker":
-        return {"type": kind, "selected_date": given or element.get("initial_date")}
-    return {"type": kind, "value": given if given is not None else element.get("initial_value")}
+        chosen = element.get("initial_date") if given is None else given or None
+        return {"type": kind, "selected_date": chosen}
+    typed = element.get("initial_value") if given is None else given or None
+    return {"type": kind, "value": typed}
 
 
 @pytest.fixture

@@ -166,7 +166,7 @@ def test_overview_in_a_message_says_how_many_more() -> None:
 
 
 def test_modal_context_travels_as_small_json() -> None:
-    context = ModalContext(about="FRA:art4", reference="N-2027-0001", channel_id="D1")
+    context = ModalContext(about="FRA:art4", reference="N-2027-0001", channel_id="D1", draft="7")
     assert ModalContext.from_json(context.to_json()) == context
     assert ModalContext.from_json("not json") == ModalContext()
     assert ModalContext.from_json('["a list"]') == ModalContext()
@@ -281,6 +281,41 @@ def test_settling_replaces_only_the_answer_buttons_in_place() -> None:
 )
 def test_the_message_a_button_was_pressed_on(body: dict[str, Any], found: Posted | None) -> None:
     assert Posted.clicked(body) == found
+
+
+def _reminder(metadata: Any) -> dict[str, Any]:
+    return {"ts": "5.0", "blocks": [], "metadata": metadata}
+
+
+@pytest.mark.parametrize(
+    ("message", "items"),
+    [
+        (
+            _reminder({"event_type": ids.REMINDER_EVENT, "event_payload": {"items": ["IRL:art3"]}}),
+            ("IRL:art3",),
+        ),
+        (
+            _reminder(
+                {
+                    "event_type": ids.REMINDER_EVENT,
+                    "event_payload": {"items": ["IRL:art7-annual-2026", "IRL:art3"]},
+                }
+            ),
+            ("IRL:art7-annual-2026", "IRL:art3"),
+        ),
+        # Someone else's metadata, none (read without include_all_metadata), or garbage.
+        (_reminder({"event_type": "other", "event_payload": {"items": ["IRL:art3"]}}), ()),
+        ({"ts": "5.0", "blocks": []}, ()),
+        (_reminder("not an object"), ()),
+        (_reminder({"event_type": ids.REMINDER_EVENT, "event_payload": {"items": [7, ""]}}), ()),
+    ],
+)
+def test_a_message_read_back_says_which_reminder_items_it_is_about(
+    message: dict[str, Any], items: tuple[str, ...]
+) -> None:
+    posted = Posted.parse("D1", message)
+    assert posted is not None
+    assert posted.items == items
 
 
 def test_a_modal_remembers_the_answer_that_opened_it() -> None:

@@ -7,9 +7,11 @@ or submitted, what chat.update was asked to make of the message, and what the pe
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.slack import SlackTransport, ids
 from storage.db import Store
@@ -24,6 +26,7 @@ from tests.slack.conftest import (
     contact,
     count,
     eventually,
+    reminder_for,
 )
 from tests.slack.test_reminder_flow import (
     FRA_ART7,
@@ -32,6 +35,9 @@ from tests.slack.test_reminder_flow import (
     opened_view,
     send_reminder,
 )
+
+# A treaty deadline due with Ireland's report, merged into the same reminder.
+IRL_ART3 = ("IRL", "Ireland", "art3", date(2027, 8, 1))
 
 # 07:00 UTC as Luc's clock in Paris shows it, written the French way (CLDR's apostrophes).
 LUC_AT_NOW = "20 avril 2027, 09:00 heure d\u2019\u00e9t\u00e9 d\u2019Europe centrale"
@@ -251,3 +257,168 @@ async def test_a_need_raised_from_a_reminder_leaves_the_reminder_open(
     (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
     assert update["ts"] == proposal["ts"]  # the proposal is settled, the reminder is not
     assert has_buttons(fake_slack.messages(ANA)[0])
+
+
+# --- a reminder answered by "Report submitted", settled once the report is confirmed ----------
+
+
+def reported_line(update: dict[str, Any]) -> str:
+    return settled_line(update["blocks"])
+
+
+async def test_confirming_the_report_settles_the_reminder_it_came_from(
+    slack: Slack, slack_store: Store, fake_slack: FakeSlack, transport: SlackTransport
+) -> None:
+    await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
+    reminder = last(fake_slack, ANA)
+    await slack.click(ANA, reminder, "Report submitted")
+    reminder_then, proposal = await dm(fake_slack, ANA, 2)
+    assert has_buttons(reminder_then)  # a proposal stores nothing: the reminder stays open
+    assert fake_slack.calls_to("chat.update") == []
+
+    await slack.click(ANA, proposal, "Confirm")
+    first, second = await eventually(
+        lambda: fake_slack.calls_to("chat.update")[1:] and (fake_slack.calls_to("chat.update"))
+    )
+
+    assert first["ts"] == proposal["ts"]
+    assert settled_line(first["blocks"]).startswith("✓ Confirmed by Ana Delegate")
+    assert (second["channel"], second["ts"]) == (fake_slack.dm_channel(ANA), reminder["ts"])
+    assert reported_line(second).startswith(
+        "✓ Reported as submitted by Ana Delegate, 20 April 2027, 08:00 "  # Dublin time
+    )
+    assert "metadata" not in second  # left out, so Slack keeps it
+    settled_reminder, settled_proposal, recorded = await dm(fake_slack, ANA, 3)
+    assert not has_buttons(settled_reminder)
+    assert [b for b in settled_reminder["blocks"] if b.get("block_id") != ids.SETTLED_BLOCK] == (
+        without_answers(reminder)
+    )
+    assert settled_reminder["metadata"] == reminder["metadata"]
+    assert not has_buttons(settled_proposal)
+    assert subject(recorded) == "Report recorded"
+    # The reminder was read back with its metadata, which says what it is about.
+    (read,) = fake_slack.calls_to("conversations.history")[-1:]
+    assert (read["latest"], read["include_all_metadata"]) == (reminder["ts"], "1")
+    assert fake_slack.invalid_payloads == []
+
+
+async def test_a_date_changed_on_the_proposal_still_settles_the_reminder(
+    slack: Slack, slack_store: Store, fake_slack: FakeSlack, transport: SlackTransport
+) -> None:
+    await send_reminder(slack_store, transport, LUC_EMAIL, FRA_ART7, language="fr")
+    reminder = last(fake_slack, LUC)
+    await slack.click(LUC, reminder, "Rapport soumis")
+    _reminder, proposal = await dm(fake_slack, LUC, 2)
+    await slack.click(LUC, proposal, "Modifier la date")
+    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await slack.submit(LUC, opened_view(fake_slack), {ids.DATE_BLOCK: "2027-04-12"})
+    changed = (await dm(fake_slack, LUC, 3))[2]
+    assert "12 avril 2027" in changed["text"]
+
+    await slack.click(LUC, changed, "Confirmer")
+    updates = await eventually(
+        lambda: (
+            len(fake_slack.calls_to("chat.update")) == 3 and (fake_slack.calls_to("chat.update"))
+        )
+    )
+
+    assert [u["ts"] for u in updates] == [proposal["ts"], changed["ts"], reminder["ts"]]
+    assert reported_line(updates[2]) == f"✓ Signalé comme soumis par Luc Délégué, {LUC_AT_NOW}"
+    assert not has_buttons(fake_slack.messages(LUC)[0])
+    async with slack_store.transaction() as session:
+        report = await session.scalar(select(Report))
+    assert report is not None
+    assert (report.state_iso3, report.year, report.submitted_on) == ("FRA", 2026, date(2027, 4, 12))
+
+
+async def test_confirming_by_typing_settles_the_reminder_too(
+    slack: Slack, slack_store: Store, fake_slack: FakeSlack, transport: SlackTransport
+) -> None:
+    await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
+    reminder = last(fake_slack, ANA)
+    await slack.click(ANA, reminder, "Report submitted")
+    await dm(fake_slack, ANA, 2)
+
+    await slack.dm(ANA, "confirm")
+    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+
+    assert update["ts"] == reminder["ts"]
+    assert reported_line(update).startswith("✓ Reported as submitted by Ana Delegate")
+    assert subject((await dm(fake_slack, ANA, 3))[2]) == "Report recorded"
+    assert await count(slack_store, Report) == 1
+
+
+async def test_a_report_confirmed_in_the_reminders_thread_settles_that_reminder(
+    slack: Slack, slack_store: Store, fake_slack: FakeSlack, transport: SlackTransport
+) -> None:
+    reminder_ts = await send_reminder(slack_store, transport, LUC_EMAIL, FRA_ART7, language="fr")
+    await slack.dm(LUC, "Nous avons soumis notre rapport le 12 avril", thread_ts=reminder_ts)
+    proposal = (await dm(fake_slack, LUC, 2))[1]
+    assert proposal["thread_ts"] == reminder_ts
+
+    await slack.dm(LUC, "CONFIRMER", thread_ts=reminder_ts)
+    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+
+    assert update["ts"] == reminder_ts
+    assert reported_line(update) == f"✓ Signalé comme soumis par Luc Délégué, {LUC_AT_NOW}"
+    assert subject((await dm(fake_slack, LUC, 3))[2]) == "Rapport enregistré"
+
+
+async def test_a_reminder_that_also_names_another_deadline_keeps_its_buttons(
+    slack: Slack, slack_store: Store, fake_slack: FakeSlack, transport: SlackTransport
+) -> None:
+    ana = await contact(slack_store, ANA_EMAIL)
+    await transport.send(reminder_for(ana, (IRL_ART7, IRL_ART3)))
+    reminder = last(fake_slack, ANA)
+    await slack.click(ANA, reminder, "Report submitted")
+    _reminder, proposal = await dm(fake_slack, ANA, 2)
+
+    await slack.click(ANA, proposal, "Confirm")
+    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+    await dm(fake_slack, ANA, 3)
+    await eventually(lambda: fake_slack.calls_to("conversations.history"))
+
+    assert update["ts"] == proposal["ts"]  # the proposal is settled, the reminder is not
+    assert has_buttons(fake_slack.messages(ANA)[0])
+    assert await count(slack_store, Report) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "fault", "logged"),
+    [
+        # The reminder cannot be read back.
+        ("conversations.history", {"status": 200, "error": "missing_scope"}, "missing_scope"),
+        # Slack will not update either message (the proposal's, then the reminder's).
+        ("chat.update", {"status": 200, "error": "message_not_found", "times": 2}, "not_found"),
+    ],
+)
+async def test_a_reminder_that_cannot_be_settled_costs_the_person_nothing(
+    slack: Slack,
+    slack_store: Store,
+    fake_slack: FakeSlack,
+    transport: SlackTransport,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    fault: dict[str, Any],
+    logged: str,
+) -> None:
+    await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
+    reminder = last(fake_slack, ANA)
+    await slack.click(ANA, reminder, "Report submitted")
+    _reminder, proposal = await dm(fake_slack, ANA, 2)
+    fake_slack.fail_next(method, **fault)
+
+    with caplog.at_level(logging.WARNING, logger="bot.slack"):
+        await slack.click(ANA, proposal, "Confirm")
+        recorded = (await dm(fake_slack, ANA, 3))[2]
+        await eventually(
+            lambda: any(
+                logged in r.getMessage() and reminder["ts"] in r.getMessage()
+                for r in caplog.records
+            )
+        )
+
+    assert subject(recorded) == "Report recorded"  # and no apology
+    assert await count(slack_store, Report) == 1
+    assert has_buttons(fake_slack.messages(ANA)[0])  # the reminder is as it was
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
