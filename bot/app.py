@@ -19,6 +19,7 @@ from bot.mail.answers import isu_notice
 from bot.mail.compose import render_email
 from bot.mail.digest import DigestService
 from bot.mail.inbound import MailService
+from bot.mail.outgoing import MailQueue
 from bot.mail.transports import OutboxTransport, SmtpTransport
 from bot.settings import Settings
 from bot.slack import SlackService, SlackTransport, slack_web_client, start_slack
@@ -96,6 +97,7 @@ class App:
     slack: SlackService | None = None
     mail: MailService | None = None
     digest: DigestService | None = None
+    outgoing: MailQueue | None = None
     slack_client: AsyncWebClient | None = None
     in_flight: InFlight = field(default_factory=InFlight)
     email: OutboxTransport | SmtpTransport | None = None
@@ -121,6 +123,11 @@ class App:
 
     async def start(self) -> None:
         sweep = await self.open()
+        if self.email is not None:
+            # Before Slack starts: a handover there mails the ISU through it (notify_isu).
+            self.outgoing = MailQueue(
+                sweep.store, self.email, self.settings, self.clock, worker_name()
+            )
         conversation = Conversation(
             sweep.store,
             self.clock,
@@ -135,9 +142,9 @@ class App:
                 conversation=conversation,
                 http_port=self.http_port,
             )
-        if self.settings.lmtp_port is not None and self.email is not None:
+        if self.settings.lmtp_port is not None and self.outgoing is not None:
             self.mail = MailService(
-                sweep.store, conversation, self.email, self.settings, self.clock
+                sweep.store, conversation, self.outgoing, self.settings, self.clock
             )
             await self.mail.start()
         if self.email is not None:
@@ -157,6 +164,7 @@ class App:
             sweep=sweep,
             sweep_minutes=self.settings.reminders.sweep_minutes,
             digest=self.digest,
+            mail=self.outgoing,
             in_flight=self.in_flight,
         )
         self.scheduler.start()
@@ -171,11 +179,12 @@ class App:
         return str(response["ts"])
 
     async def notify_isu(self, note: Handover) -> None:
-        """Mail the ISU, in its language, a note from a conversation (a delegate handing over)."""
+        """Mail the ISU, in its language, a note from a conversation (a delegate handing over);
+        kept and retried like every answer until it is sent."""
         t = translator(self.settings.isu_language)
         notice = isu_notice(self.settings, t, note, self.clock.now())
-        if notice is not None and self.email is not None:
-            await self.email.send_message(notice)
+        if notice is not None and self.outgoing is not None:
+            await self.outgoing.submit([notice])
 
     async def stop(self) -> None:
         if self.slack is not None:

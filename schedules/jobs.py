@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 SWEEP_JOB = "reminder-sweep"
 HOUSEKEEPING_JOB = "housekeeping"
 DIGEST_JOB = "weekly-digest"
+MAIL_RETRY_JOB = "mail-retry"
+# The first retry of a mail comes a minute after its failure (storage.claims.retry_delay).
+MAIL_RETRY_MINUTES = 1
 # The digest job checks this often whether a week's digest is due; sending is once per person
 # and week whatever the number of checks (bot.mail.digest), and a check on the hour meets the
 # configured send hour exactly.
@@ -37,6 +40,15 @@ DIGEST_CHECK = "*/5"
 
 class WeeklyDigest(Protocol):
     """What the timetable needs of the digest service (bot.mail.digest.DigestService)."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    async def run_logged(self) -> None: ...
+
+
+class QueuedMail(Protocol):
+    """What the timetable needs of the outgoing mail (bot.mail.outgoing.MailQueue)."""
 
     @property
     def clock(self) -> Clock: ...
@@ -138,6 +150,7 @@ def register_jobs(
     sweep: Sweep,
     sweep_minutes: int,
     digest: WeeklyDigest | None = None,
+    mail: QueuedMail | None = None,
     in_flight: InFlight | None = None,
 ) -> None:
     """The whole timetable. Call before ``scheduler.start()``, inside the running loop."""
@@ -173,4 +186,17 @@ def register_jobs(
             max_instances=1,
             coalesce=True,
             next_run_time=digest.clock.now(),
+        )
+    if mail is not None:
+        # Answers and ISU notices that could not be sent at once, when their retry is due; at
+        # start, whatever a crash left unsent.
+        scheduler.add_job(
+            track(mail.run_logged),
+            IntervalTrigger(minutes=MAIL_RETRY_MINUTES),
+            id=MAIL_RETRY_JOB,
+            name="send queued mail whose retry is due",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=mail.clock.now(),
         )

@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import SYSTEM, Actor, record_change, snapshot
+from storage.claims import MAX_ATTEMPTS, STALE_CLAIM, retry_delay
 from storage.contacts import UnknownContact
-from storage.ledger import MAX_ATTEMPTS, STALE_CLAIM, retry_delay
 from storage.models import (
     Contact,
     Delivery,

@@ -14,16 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.claims import claim_ids, release, waiting
 from storage.models import Channel, Delivery, Message, MessageStatus
-
-# A claim older than this is presumed abandoned by a crashed worker and taken over.
-STALE_CLAIM = timedelta(minutes=15)
-MAX_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
@@ -126,34 +123,9 @@ async def claim(
     session: AsyncSession, worker: str, now: datetime, *, limit: int = 50
 ) -> Sequence[Message]:
     """Take due messages for this worker; no other worker can take them until released."""
-    due = and_(
-        Message.send_at <= now,
-        or_(
-            and_(
-                Message.status == MessageStatus.PENDING,
-                or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
-            ),
-            and_(Message.status == MessageStatus.CLAIMED, Message.claimed_at < now - STALE_CLAIM),
-        ),
-    )
-    candidates = select(Message.id).where(due).order_by(Message.send_at, Message.id).limit(limit)
-    chosen = candidates.scalar_subquery()
-    if session.get_bind().dialect.name == "postgresql":
-        # Materialised so the batch is picked once: as a plain IN (subquery) PostgreSQL may
-        # re-run it for every row, each run skipping the rows this UPDATE already changed, and
-        # so claim every due message whatever the limit.
-        locked = candidates.with_for_update(skip_locked=True)
-        batch = locked.cte("batch").prefix_with("MATERIALIZED")
-        chosen = select(batch.c.id).scalar_subquery()
-    # The status guard in WHERE (re-checked by the UPDATE itself) is what makes a claim exclusive.
-    claimed_ids = (
-        await session.scalars(
-            update(Message)
-            .where(Message.id.in_(chosen), due)
-            .values(status=MessageStatus.CLAIMED, claimed_by=worker, claimed_at=now)
-            .returning(Message.id)
-        )
-    ).all()
+    due = and_(Message.send_at <= now, waiting(Message, now))
+    order = (Message.send_at, Message.id)
+    claimed_ids = await claim_ids(session, Message, due, order, worker, now, limit)
     if not claimed_ids:
         return []
     rows = await session.scalars(
@@ -195,21 +167,7 @@ async def record_failure(
     message = await session.get(Message, message_id)
     if message is None or message.claimed_by != worker:
         return
-    message.attempts += 1
-    message.error = error[:2000]
-    message.claimed_by = None
-    message.claimed_at = None
-    if permanent or message.attempts >= MAX_ATTEMPTS:
-        message.status = MessageStatus.FAILED
-        message.next_attempt_at = None
-    else:
-        message.status = MessageStatus.PENDING
-        message.next_attempt_at = now + retry_delay(message.attempts)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: 1, 2, 4, 8, 16 minutes…, capped at two hours."""
-    return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=2))
+    release(message, now, error, permanent=permanent)
 
 
 async def cancel_unsent(

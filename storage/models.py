@@ -560,6 +560,43 @@ class InboundMail(Base):
     processed_at: Mapped[datetime | None]
 
 
+class OutgoingMail(Base):
+    """One email the bot owes someone (an answer to a reply, a notice to the ISU), kept until sent.
+
+    Stored in the transaction that records what it answers, so a crash cannot lose it; claimed
+    before each attempt like a ``Message`` (status ``claimed``, ``claimed_by``), retried with
+    the ledger's backoff, and sent as the same bytes every time: ``raw`` carries the Message-ID,
+    so a resend is recognisable. ``purpose`` is ``answer`` (to the person who wrote) or
+    ``notice`` (to the ISU, who is not told by mail when its own mail fails).
+    """
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (
+        Index("ix_outgoing_mail_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_mail.id", ondelete="SET NULL"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str] = mapped_column(String(998))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # pending, claimed (being sent), sent, failed (given up) or cancelled (forgotten by the ISU).
+    status: Mapped[MessageStatus] = mapped_column(
+        _enum(MessageStatus), default=MessageStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 class DigestSend(Base):
     """One weekly digest to one person, or its summary to one Slack channel, sent at most once.
 

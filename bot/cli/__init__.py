@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.cli.base import main
 from bot.cli.chat import chat
 from bot.cli.digest import digest
+from bot.cli.mail import mail
 from bot.cli.maintenance import db
 from bot.cli.queries import export, needs, offers, overdue_command, overview, stats
 from bot.cli.records import contacts, imports
@@ -27,5 +28,6 @@ main.add_command(stats)
 main.add_command(chat)
 main.add_command(run)
 main.add_command(digest)
+main.add_command(mail)
 
 __all__ = ["main"]

@@ -32,6 +32,7 @@ __all__ = [
     "isu_notice",
     "note_attachments",
     "refusal_notice",
+    "undelivered_notice",
 ]
 
 # A refused message is attached to the ISU's notice up to this size; beyond, the notice
@@ -182,3 +183,58 @@ def bouncing_notice(
     ]
     subject = t.gettext("Address bouncing: {email}", email=email)
     return _notice(settings, t, subject, "\n".join(lines), now)
+
+
+def undelivered_notice(
+    settings: Settings,
+    t: Translator,
+    *,
+    mail_id: int,
+    recipient: str,
+    subject: str,
+    error: str,
+    attempts: int,
+    inbound_id: int | None,
+    raw: bytes,
+    now: datetime,
+) -> EmailMessage | None:
+    """Tells the ISU a mail was given up (refused, or still failing after the last attempt),
+    with the mail attached so it can be forwarded; None when no ISU address is set."""
+    if not settings.isu_email:
+        return None
+    lines = [
+        t.gettext(
+            "An email to {recipient} could not be delivered and will not be retried automatically.",
+            recipient=recipient,
+        ),
+        "",
+        t.gettext("Subject: {subject}", subject=subject),
+    ]
+    if inbound_id is not None:
+        lines.append(t.gettext("It answers inbound mail #{number}.", number=inbound_id))
+    lines += [
+        t.ngettext(
+            "Tried {count} time. The last error was: {error}",
+            "Tried {count} times. The last error was: {error}",
+            attempts,
+            error=error,
+        ),
+        "",
+    ]
+    attach = len(raw) <= MAX_ATTACHED_ORIGINAL
+    if attach:
+        lines.append(t.gettext("The undelivered message is attached."))
+    lines.append(
+        t.gettext(
+            "To send it again once the problem is solved: {command}",
+            command=f"ccm-bot mail retry {mail_id}",
+        )
+    )
+    return _notice(
+        settings,
+        t,
+        t.gettext("Email not delivered to {recipient}", recipient=recipient),
+        "\n".join(lines),
+        now,
+        attachment=(f"undelivered-{mail_id}.eml", raw) if attach else None,
+    )

@@ -11,9 +11,11 @@ The order of work is what keeps a message from being lost or answered wrongly:
    contact of the State the reminder was about (or its addressee); anyone else is refused,
    the ISU is told, and the sender gets nothing back: we never mail an address we do not
    know, so forged senders cannot make us spam anyone (backscatter).
-3. The conversation core runs in the same transaction that marks the row processed; the
-   answer is mailed after the commit. A processing error rolls that back and marks the row
-   ``failed`` with the error, keeping the raw message.
+3. The conversation core runs in the same transaction that marks the row processed, and the
+   mails it answers with are stored in that transaction too (``bot.mail.outgoing``); they
+   are sent after the commit, and what cannot be sent then is retried by the timetable. A
+   processing error rolls all of that back and marks the row ``failed`` with the error,
+   keeping the raw message.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +48,7 @@ from bot.mail.body import extract_reply, parse_message
 from bot.mail.classify import Classification, classify
 from bot.mail.digest import answer_digest_reply, is_digest_key
 from bot.mail.lmtp import DEFAULT_DATA_SIZE_LIMIT, LmtpServer, ReceivedMail
+from bot.mail.outgoing import MailQueue
 from bot.mail.tokens import InvalidToken, find_token, verify_token
 from bot.settings import Settings
 from handlers.conversation import Conversation
@@ -57,7 +60,7 @@ from storage.contacts import contact_by_email
 from storage.db import Store
 from storage.models import Contact, Delivery, InboundMail, InboundStatus, Message, Via
 
-__all__ = ["MailService", "MessageSender"]
+__all__ = ["MailService"]
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +69,6 @@ MAX_REPLY_TEXT = 20_000
 _HEADER_LIMIT = 998
 _STOP_TIMEOUT = 30.0
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class MessageSender(Protocol):
-    """The email transport's one method used here (OutboxTransport, SmtpTransport)."""
-
-    async def send_message(self, msg: EmailMessage) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ class _Reason:
 
 @dataclass(frozen=True)
 class _Outcome:
-    """What became of one received message, and what to mail once that is committed."""
+    """What became of one received message, and what to mail (stored with it, then sent)."""
 
     status: InboundStatus
     text: str
@@ -136,15 +133,15 @@ def _sender(msg: EmailMessage) -> str | None:
 class MailService:
     """Receives replies over LMTP, stores them, and answers them through the conversation core.
 
-    ``email_transport`` is the bot's email transport (``OutboxTransport`` or
-    ``SmtpTransport``); answers and ISU notices go out through its ``send_message``.
+    Answers and ISU notices are stored and sent through ``outgoing`` (``MailQueue``), whose
+    scheduled run retries what could not be sent at once.
     """
 
     def __init__(
         self,
         store: Store,
         conversation: Conversation,
-        email_transport: MessageSender,
+        outgoing: MailQueue,
         settings: Settings,
         clock: Clock,
         *,
@@ -153,7 +150,7 @@ class MailService:
     ) -> None:
         self.store = store
         self.conversation = conversation
-        self.email_transport = email_transport
+        self.outgoing = outgoing
         self.settings = settings
         self.isu_t = translator(settings.isu_language)  # every notice to the ISU
         self.clock = clock
@@ -247,7 +244,7 @@ class MailService:
     async def process(self, inbound_id: int) -> None:
         """Process one stored message unless already done; never raises for a bad message."""
         try:
-            outcome = await self._decide_and_record(inbound_id)
+            decided = await self._decide_and_record(inbound_id)
         except Exception as exc:
             log.exception("inbound mail #%d failed", inbound_id)
             self.counts["failed"] += 1
@@ -255,20 +252,18 @@ class MailService:
                 inbound_id, InboundStatus.FAILED, f"{type(exc).__name__}: {_clean(exc)}"
             )
             return
-        if outcome is None:
+        if decided is None:
             return
+        outcome, queued = decided
         self.counts[outcome.kind] += 1
         log.info("inbound mail #%d: %s", inbound_id, outcome.text)
-        problems = []
-        for mail in outcome.mails:
-            try:
-                await self.email_transport.send_message(mail)
-            except Exception as exc:
-                log.error("inbound mail #%d: mail to %s not sent: %s", inbound_id, mail["To"], exc)
-                problems.append(f"mail to {mail['To']} not sent: {_clean(exc)}")
-        if problems:
-            self.counts["not_sent"] += 1
-            await self._update(inbound_id, outcome.status, "; ".join([outcome.text, *problems]))
+        try:
+            sent = await self.outgoing.send(queued)
+        except Exception:  # the store failing: the mails are stored, the retry job sends them
+            log.exception("inbound mail #%d: its mail is left to the retry job", inbound_id)
+            return
+        if sent.retrying or sent.given_up:
+            self.counts["not_sent"] += 1  # yet: retried by the timetable, or given up
 
     async def _update(self, inbound_id: int, status: InboundStatus, text: str) -> None:
         async with self.store.transaction() as session:
@@ -278,7 +273,8 @@ class MailService:
                 row.outcome = text
                 row.processed_at = self.clock.now()
 
-    async def _decide_and_record(self, inbound_id: int) -> _Outcome | None:
+    async def _decide_and_record(self, inbound_id: int) -> tuple[_Outcome, list[int]] | None:
+        """Decide, record the outcome and store the mails to send, in one transaction."""
         async with self.store.transaction() as session:
             mail = await session.scalar(
                 select(InboundMail).where(InboundMail.id == inbound_id).with_for_update()
@@ -289,7 +285,8 @@ class MailService:
             mail.status = outcome.status
             mail.outcome = outcome.text
             mail.processed_at = self.clock.now()
-            return outcome
+            queued = await self.outgoing.add(session, outcome.mails, inbound_id=mail.id)
+            return outcome, queued
 
     async def _decide(self, session: AsyncSession, mail: InboundMail) -> _Outcome:
         if mail.message_id:

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from bot.mail.body import parse_message
 from bot.mail.compose import render_email
 from bot.mail.inbound import MailService
+from bot.mail.outgoing import MailQueue, MessageSender
 from bot.mail.tokens import sign_token
 from bot.mail.transports import SmtpTransport
 from bot.settings import Settings, SmtpTarget
@@ -85,6 +86,7 @@ class Bot:
     service: MailService
     smtp: SmtpServer
     clock: FixedClock
+    outgoing: MailQueue
 
     async def deliver(
         self, raw: bytes, *, to: list[str] | None = None, sender: str | None = None
@@ -142,6 +144,19 @@ def settings(**overrides: Any) -> Settings:
     return Settings(**(values | overrides))
 
 
+def mail_service(
+    store: Store,
+    sender: MessageSender,
+    clock: FixedClock,
+    config: Settings | None = None,
+    **kw: Any,
+) -> MailService:
+    """The service as the composition root builds it: answers go out through a MailQueue."""
+    config = config or settings()
+    outgoing = MailQueue(store, sender, config, clock, "test-worker")
+    return MailService(store, Conversation(store, clock), outgoing, config, clock, **kw)
+
+
 @cache
 def some_states() -> TreatyData:
     """The shipped treaty data for the States these tests use: loading all 125 costs seconds
@@ -174,12 +189,10 @@ async def running_bot(
         start_tls=False,
     )
     transport = SmtpTransport(target, unused_composer, timeout=WAIT)
-    service = MailService(
-        store, Conversation(store, clock), transport, settings(**overrides), clock
-    )
+    service = mail_service(store, transport, clock, settings(**overrides))
     await service.start()
     try:
-        yield Bot(store, service, smtp_server, clock)
+        yield Bot(store, service, smtp_server, clock, service.outgoing)
     finally:
         await service.stop()
         await transport.close()
@@ -765,11 +778,7 @@ def send_without_size(port: int, data: bytes) -> tuple[int, bytes]:
 async def test_oversized_mail_is_refused_with_552_and_nothing_stored(
     mail_store: Store,
 ) -> None:
-    clock = FixedClock(NOW)
-    conversation = Conversation(mail_store, clock)
-    service = MailService(
-        mail_store, conversation, _NoMail(), settings(), clock, data_size_limit=4096
-    )
+    service = mail_service(mail_store, _NoMail(), FixedClock(NOW), data_size_limit=4096)
     await service.start()
     try:
         big = b"From: a@b.example\r\nSubject: big\r\n\r\n" + (b"z" * 70 + b"\r\n") * 100
@@ -858,10 +867,7 @@ async def test_mail_left_received_by_a_crash_is_processed_on_start(mail_store: S
             sent.append(msg)
             return str(msg["Message-ID"])
 
-    clock = FixedClock(NOW)
-    service = MailService(
-        loaded_store, Conversation(loaded_store, clock), Capture(), settings(), clock
-    )
+    service = mail_service(loaded_store, Capture(), FixedClock(NOW))
     await service.start()
     try:
         await asyncio.wait_for(service.idle(), WAIT)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from schedules.dispatch import DeliveryError, Dispatcher
-from storage import ledger
+from storage import claims, ledger
 from storage.db import Store
 from storage.models import Channel, MessageStatus
 from tests.schedules.helpers import (
@@ -55,7 +55,7 @@ async def test_transient_failure_is_retried_after_backoff_then_sent(store: Store
 
     [message] = await all_messages(store)
     assert (first.failed, message.status, message.attempts) == (1, MessageStatus.PENDING, 1)
-    assert message.next_attempt_at == NINE_PARIS + ledger.retry_delay(1) > NINE_PARIS
+    assert message.next_attempt_at == NINE_PARIS + claims.retry_delay(1) > NINE_PARIS
     assert (message.error, message.claimed_by) == ("421 try again later", None)
 
     early = await dispatcher.dispatch(message.next_attempt_at - timedelta(seconds=1))
@@ -130,8 +130,8 @@ async def test_stale_claim_is_taken_over_without_a_second_send(store: Store) -> 
     rescuer = email_dispatcher(store, transport, worker="rescuer")
 
     # Exactly STALE_CLAIM later the claim still stands.
-    assert (await rescuer.dispatch(NINE_PARIS + ledger.STALE_CLAIM)).sent == []
-    taken_over = await rescuer.dispatch(NINE_PARIS + ledger.STALE_CLAIM + timedelta(seconds=1))
+    assert (await rescuer.dispatch(NINE_PARIS + claims.STALE_CLAIM)).sent == []
+    taken_over = await rescuer.dispatch(NINE_PARIS + claims.STALE_CLAIM + timedelta(seconds=1))
 
     assert sorted(o.message_id for o in taken_over.sent) == [went_out, never_sent]
     assert [o.message_id for o in transport.sent] == [never_sent]  # the first is not resent

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import text
 
 from storage import ledger
+from storage.claims import STALE_CLAIM
 from storage.db import Store
-from storage.ledger import STALE_CLAIM
 from storage.models import Channel, MessageStatus
 from tests.schedules.helpers import (
     ART7_2026,

@@ -1,0 +1,120 @@
+"""``ccm-bot mail``: answers and ISU notices not sent yet, or given up; see, resend or forget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from bot.app import email_transport, worker_name
+from bot.cli.base import Env, Failure, echo_json, echo_table, json_option, with_store
+from bot.mail.outgoing import MailQueue
+from storage.models import MessageStatus, OutgoingMail
+from storage.outgoing import forget_mail, mail_counts, retry_mail, unsent_mail
+
+
+@click.group()
+def mail() -> None:
+    """Answers and notices the bot could not send yet: see, resend or forget them."""
+
+
+def _record(row: OutgoingMail) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "to": row.recipient,
+        "purpose": row.purpose,
+        "subject": row.subject,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at,
+        "inbound_id": row.inbound_id,
+        "created_at": row.created_at,
+        "error": row.error,
+    }
+
+
+@mail.command()
+@json_option
+@with_store
+async def status(env: Env, as_json: bool) -> None:
+    """Mail waiting for a retry, being sent, or given up, with the last error."""
+    async with env.store.transaction() as session:
+        counts = await mail_counts(session)
+        records = [_record(row) for row in await unsent_mail(session)]
+    if as_json:
+        echo_json({"counts": counts, "mail": records})
+        return
+    click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "No mail yet.")
+    if not records:
+        return
+    click.echo("")
+    echo_table(
+        ["Id", "To", "Subject", "Status", "Attempts", "Next try (UTC)", "Error"],
+        [
+            (
+                r["id"],
+                r["to"],
+                r["subject"][:40],
+                r["status"],
+                r["attempts"],
+                r["next_attempt_at"].strftime("%Y-%m-%d %H:%M") if r["next_attempt_at"] else "",
+                r["error"],
+            )
+            for r in records
+        ],
+    )
+
+
+def _unchangeable(row: OutgoingMail | None, mail_id: int) -> Failure | None:
+    if row is None:
+        return Failure(f"there is no mail #{mail_id}; `ccm-bot mail status` lists them")
+    if row.status is MessageStatus.SENT:
+        return Failure(f"mail #{mail_id} to {row.recipient} was sent already")
+    if row.status is MessageStatus.CLAIMED:
+        return Failure(f"mail #{mail_id} to {row.recipient} is being sent right now")
+    return None
+
+
+@mail.command()
+@click.argument("mail_id", metavar="ID", type=int)
+@with_store
+async def retry(env: Env, mail_id: int) -> None:
+    """Send a mail now (given up, forgotten or waiting), with its attempts counted afresh."""
+    async with env.store.transaction() as session:
+        row = await retry_mail(session, mail_id)
+        problem = _unchangeable(row, mail_id)
+    if problem is not None:
+        raise problem
+    assert row is not None
+    transport = email_transport(env.settings)
+    try:
+        queue = MailQueue(env.store, transport, env.settings, env.clock, worker_name())
+        result = await queue.send([mail_id])
+    finally:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            await close()
+    if mail_id in result.sent:
+        click.echo(f"Mail #{mail_id} to {row.recipient} sent.")
+    elif mail_id in result.given_up:
+        raise Failure(f"mail #{mail_id} refused again: {result.errors[mail_id]}")
+    elif mail_id in result.retrying:
+        raise Failure(
+            f"mail #{mail_id} not sent: {result.errors[mail_id]}; the running bot tries again"
+        )
+    else:  # the running bot's retry job took it first
+        click.echo(f"Mail #{mail_id} to {row.recipient} is queued; the running bot sends it.")
+
+
+@mail.command()
+@click.argument("mail_id", metavar="ID", type=int)
+@with_store
+async def forget(env: Env, mail_id: int) -> None:
+    """Stop trying to send a mail; it is kept, as cancelled."""
+    async with env.store.transaction() as session:
+        row = await forget_mail(session, mail_id)
+        problem = _unchangeable(row, mail_id)
+    if problem is not None:
+        raise problem
+    assert row is not None
+    click.echo(f"Mail #{mail_id} to {row.recipient} forgotten: it will not be sent.")
