@@ -17,13 +17,14 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.models import Message, MessageStatus, OutgoingMail
+from storage.models import Message, MessageStatus, OutgoingMail, SentWithRetries
 
 # A claim older than this is presumed abandoned by a crashed worker and taken over.
 STALE_CLAIM = timedelta(minutes=15)
 MAX_ATTEMPTS = 6
 ERROR_LIMIT = 2000
 
+# The tables of rows sent this way: each has an id and the columns of ``SentWithRetries``.
 Sendable = Message | OutgoingMail
 
 
@@ -72,7 +73,7 @@ async def claim_ids(
     return claimed.all()
 
 
-def release(row: Sendable, now: datetime, error: str, *, permanent: bool) -> None:
+def release(row: SentWithRetries, now: datetime, error: str, *, permanent: bool) -> None:
     """After a failed attempt: retried later with backoff, or given up (``failed``) when the
     failure is permanent or the attempts are spent."""
     row.attempts += 1

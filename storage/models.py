@@ -405,7 +405,25 @@ class MessageStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Message(Base):
+class SentWithRetries:
+    """The columns of a row that is sent at most once and retried until then (storage.claims).
+
+    ``status``: pending, claimed (being sent, by ``claimed_by`` since ``claimed_at``), sent,
+    failed (given up, ``error`` says why) or cancelled.
+    """
+
+    status: Mapped[MessageStatus] = mapped_column(
+        _enum(MessageStatus), default=MessageStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Message(SentWithRetries, Base):
     """One message to one person on one channel on one local day: the unit that is sent.
 
     Reminders due together are merged into it, which is how nobody gets two reminders a day.
@@ -426,16 +444,7 @@ class Message(Base):
     local_day: Mapped[date] = mapped_column(Date)
     send_at: Mapped[datetime]
     language: Mapped[str] = mapped_column(String(5))
-    status: Mapped[MessageStatus] = mapped_column(
-        _enum(MessageStatus), default=MessageStatus.PENDING
-    )
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
     external_id: Mapped[str | None] = mapped_column(String(998))
-    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
     deliveries: Mapped[list[Delivery]] = relationship(
@@ -560,7 +569,7 @@ class InboundMail(Base):
     processed_at: Mapped[datetime | None]
 
 
-class OutgoingMail(Base):
+class OutgoingMail(SentWithRetries, Base):
     """One email the bot owes someone (an answer to a reply, a notice to the ISU), kept until sent.
 
     Stored in the transaction that records what it answers, so a crash cannot lose it; claimed
@@ -584,16 +593,6 @@ class OutgoingMail(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     message_id: Mapped[str] = mapped_column(String(998))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    # pending, claimed (being sent), sent, failed (given up) or cancelled (forgotten by the ISU).
-    status: Mapped[MessageStatus] = mapped_column(
-        _enum(MessageStatus), default=MessageStatus.PENDING
-    )
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None]
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 
