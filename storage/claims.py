@@ -73,14 +73,21 @@ async def claim_ids(
     return claimed.all()
 
 
-def release(row: SentWithRetries, now: datetime, error: str, *, permanent: bool) -> None:
+def release(
+    row: SentWithRetries,
+    now: datetime,
+    error: str,
+    *,
+    permanent: bool,
+    attempts: int = MAX_ATTEMPTS,
+) -> None:
     """After a failed attempt: retried later with backoff, or given up (``failed``) when the
-    failure is permanent or the attempts are spent."""
+    failure is permanent or ``attempts`` are spent."""
     row.attempts += 1
     row.error = error[:ERROR_LIMIT]
     row.claimed_by = None
     row.claimed_at = None
-    if permanent or row.attempts >= MAX_ATTEMPTS:
+    if permanent or row.attempts >= attempts:
         row.status = MessageStatus.FAILED
         row.next_attempt_at = None
     else:

@@ -22,6 +22,10 @@ from storage.models import MessageStatus, OutgoingMail
 # OutgoingMail.purpose
 ANSWER = "answer"
 NOTICE = "notice"
+# About ten hours of tries (1, 2, 4 … 64 minutes, then every two hours): an answer, or a
+# proposal waiting for CONFIRM, still matters after a night's outage, when a reminder's day has
+# passed (reminders give up after ``claims.MAX_ATTEMPTS``).
+MAIL_ATTEMPTS = 12
 
 
 def queue_mail(
@@ -111,7 +115,7 @@ async def record_mail_failure(
     row = await session.get(OutgoingMail, mail_id, populate_existing=True)
     if row is None or row.status is not MessageStatus.CLAIMED or row.claimed_by != worker:
         return None
-    release(row, now, error, permanent=permanent)
+    release(row, now, error, permanent=permanent, attempts=MAIL_ATTEMPTS)
     return row
 
 

@@ -23,10 +23,17 @@ from schedules.dispatch import Dispatcher
 from schedules.jobs import MAIL_RETRY_JOB, Sweep, register_jobs
 from schedules.policy import ReminderPolicy
 from storage.audit import SYSTEM
-from storage.claims import MAX_ATTEMPTS, STALE_CLAIM, retry_delay
+from storage.claims import STALE_CLAIM, retry_delay
 from storage.db import Store
 from storage.models import InboundStatus, MessageStatus, OutgoingMail
-from storage.outgoing import ANSWER, NOTICE, claim_mail, queue_mail, record_mail_sent
+from storage.outgoing import (
+    ANSWER,
+    MAIL_ATTEMPTS,
+    NOTICE,
+    claim_mail,
+    queue_mail,
+    record_mail_sent,
+)
 from storage.states import load_states
 from tests.mail.conftest import SmtpServer
 from tests.mail.test_inbound import (
@@ -184,16 +191,16 @@ async def test_an_answer_still_refused_after_the_last_attempt_is_given_up_and_th
     await reply_later(bot)
     at = NOW
     runs = []
-    for attempt in range(1, MAX_ATTEMPTS):
+    for attempt in range(1, MAIL_ATTEMPTS):
         at += retry_delay(attempt)
         runs.append(await retry_job(bot, at))
     after = await retry_job(bot, at + timedelta(days=1))
 
     answer, notice_row = await outgoing(bot.store)
-    assert [(r.retrying, r.given_up) for r in runs] == [([answer.id], [])] * (MAX_ATTEMPTS - 2) + [
+    assert [(r.retrying, r.given_up) for r in runs] == [([answer.id], [])] * (MAIL_ATTEMPTS - 2) + [
         ([], [answer.id])
     ]
-    assert (answer.status, answer.attempts) == (MessageStatus.FAILED, MAX_ATTEMPTS)
+    assert (answer.status, answer.attempts) == (MessageStatus.FAILED, MAIL_ATTEMPTS)
     assert (after.sent, after.retrying, after.given_up) == ([], [], [])
     assert bot.sent_to(DELEGATE) == []
     [notice] = bot.sent_to(ISU)
@@ -203,7 +210,7 @@ async def test_an_answer_still_refused_after_the_last_attempt_is_given_up_and_th
         f"Email not delivered to {DELEGATE}",
     )
     assert (
-        f"Tried {MAX_ATTEMPTS} times. The last error was: recipient {DELEGATE} refused: 451"
+        f"Tried {MAIL_ATTEMPTS} times. The last error was: recipient {DELEGATE} refused: 451"
         in plain_text(notice)
     )
 
