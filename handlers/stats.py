@@ -69,6 +69,12 @@ STAT_LABELS: Mapping[str, str] = {
     "provided_decreased": _("Providers that gave less than the year before"),
     "provided_not_comparable": _("Providers that cannot be compared with the year before"),
 }
+ARTICLE_GROUP_LABELS: Mapping[str, str] = {
+    "with_obligations": _("States Parties with obligations"),
+    "requested": _("Reported States that requested assistance"),
+    "received": _("Reported States that received assistance"),
+    "providers": _("Reported States that provided assistance"),
+}
 
 
 @dataclass(frozen=True)

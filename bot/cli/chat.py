@@ -9,7 +9,6 @@ import click
 
 from bot.cli.base import Env, Failure, with_store
 from handlers.conversation import Conversation
-from handlers.i18n import translator
 from handlers.replies import Handover, Reply
 from handlers.turns import Turn, identify
 from schedules.zones import resolve_zone
@@ -38,25 +37,35 @@ async def chat(env: Env, email: str, about: str | None) -> None:
     zone = resolve_zone(env.settings.timezone).key
     async with env.store.transaction() as session:
         speaker = await identify(session, fallback_zone=zone, email=email)
+    t = env.t
     if speaker is None:
         raise Failure(
-            f"{email} is not an active contact; add it with `ccm-bot contacts import FILE` first"
+            t.gettext(
+                "{email} is not an active contact; add it with `ccm-bot contacts import FILE` "
+                "first",
+                email=email,
+            )
         )
-    isu = translator(env.settings.isu_language)
 
     async def tell_the_isu(note: Handover) -> None:
         # Whoever types here is the ISU (or speaks for it): the note is shown, not mailed.
-        click.echo(isu.gettext("Note for the ISU: {note}", note=note.render(isu)))
+        click.echo(t.gettext("Note for the ISU: {note}", note=note.render(t)))
 
     conversation = Conversation(
         env.store, env.clock, env.settings.reminders.snooze_days, notify_isu=tell_the_isu
     )
     click.echo(
-        f"Speaking as {speaker.name} ({speaker.state or speaker.role}), in {speaker.language}."
+        t.gettext(
+            "Speaking as {name} ({who}), in {language}.",
+            name=speaker.name,
+            who=speaker.state or speaker.role,
+            language=speaker.language,
+        )
     )
+    you = t.gettext("you")
     while True:
         try:
-            text = click.prompt("you", default="", show_default=False, prompt_suffix="> ")
+            text = click.prompt(you, default="", show_default=False, prompt_suffix="> ")
         except (EOFError, click.Abort):
             break
         if not text.strip():

@@ -11,10 +11,11 @@ from pathlib import Path
 import click
 
 from bot.app import email_transport, worker_name
-from bot.cli.base import Env, Failure, echo_json, json_option, with_store
+from bot.cli.base import Env, Failure, echo_json, json_option, unknown_contact, with_store
 from bot.mail.digest import (
     DigestService,
     MessageSender,
+    NobodyToPreview,
     render_digest_html,
     render_digest_text,
 )
@@ -102,20 +103,32 @@ async def preview(
     env = _at(env, moment)
     period = _period(env, week)
     service = _service(env, _NoSending())
+    t = env.t
     try:
         shown = await service.preview(period, email)
-    except LookupError as exc:
-        raise Failure(str(exc)) from None
+    except NobodyToPreview as exc:
+        if exc.email is not None:
+            raise unknown_contact(t, exc.email) from None
+        raise Failure(
+            t.gettext("nobody is subscribed to the digest; name someone with --to")
+        ) from None
     html = None if shown.digest.quiet else render_digest_html(shown.digest)
     if html_file is not None:
         if html is None:
-            click.echo("A quiet week's digest is plain text only; no HTML written.", err=True)
+            click.echo(
+                t.gettext("A quiet week's digest is plain text only; no HTML written."), err=True
+            )
         else:
             await asyncio.to_thread(html_file.write_text, html, encoding="utf-8")
     if not shown.subscribed:
-        click.echo(f"Note: {shown.contact.email} is not subscribed to the digest.", err=True)
+        click.echo(
+            t.gettext("Note: {email} is not subscribed to the digest.", email=shown.contact.email),
+            err=True,
+        )
     if period.end > env.now():
-        click.echo("Note: that week has not ended yet; its digest is not complete.", err=True)
+        click.echo(
+            t.gettext("Note: that week has not ended yet; its digest is not complete."), err=True
+        )
     if as_json:
         echo_json(
             {
@@ -141,8 +154,13 @@ async def send(env: Env, week: str | None, moment: datetime | None) -> None:
     """Send a week's digest now to every subscriber who has not had it (once each)."""
     env = _at(env, moment)
     period = _period(env, week)
+    t = env.t
     if period.end > env.now():
-        raise Failure(f"the week {week or ''} has not ended yet; send its digest once it has")
+        raise Failure(
+            t.gettext(
+                "the week {week} has not ended yet; send its digest once it has", week=week or ""
+            )
+        )
     transport = email_transport(env.settings)
     try:
         result = await _service(env, transport).send(period, env.now())
@@ -151,9 +169,19 @@ async def send(env: Env, week: str | None, moment: datetime | None) -> None:
         if close is not None:
             await close()
     click.echo(
-        f"Week from {period.start.astimezone(resolve_zone(env.settings.timezone)).date()}: "
-        f"{len(result.sent)} sent, {len(result.failed)} failed, "
-        f"{result.skipped} already sent or in progress."
+        t.gettext(
+            "Week from {date}: {sent} sent, {failed} failed, "
+            "{skipped} already sent or in progress.",
+            date=t.date(period.start.astimezone(env.settings.zone).date()),
+            sent=t.number(len(result.sent)),
+            failed=t.number(len(result.failed)),
+            skipped=t.number(result.skipped),
+        )
     )
     if result.failed:
-        raise Failure(f"not sent to {', '.join(result.failed)}; they are retried by the bot")
+        raise Failure(
+            t.gettext(
+                "not sent to {recipients}; they are retried by the bot",
+                recipients=", ".join(result.failed),
+            )
+        )

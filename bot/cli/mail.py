@@ -7,8 +7,17 @@ from typing import Any
 import click
 
 from bot.app import email_transport, worker_name
-from bot.cli.base import Env, Failure, echo_json, echo_table, json_option, with_store
+from bot.cli.base import (
+    Env,
+    Failure,
+    echo_json,
+    echo_table,
+    json_option,
+    status_counts,
+    with_store,
+)
 from bot.mail.outgoing import MailQueue
+from handlers.i18n import Translator, _
 from storage.models import MessageStatus, OutgoingMail
 from storage.outgoing import forget_mail, mail_counts, retry_mail, unsent_mail
 
@@ -44,12 +53,22 @@ async def status(env: Env, as_json: bool) -> None:
     if as_json:
         echo_json({"counts": counts, "mail": records})
         return
-    click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "No mail yet.")
+    t = env.t
+    click.echo(status_counts(t, counts) or t.gettext("No mail yet."))
     if not records:
         return
     click.echo("")
     echo_table(
-        ["Id", "To", "Subject", "Status", "Attempts", "Next try (UTC)", "Error"],
+        t,
+        [
+            _("Id"),
+            _("To"),
+            _("Subject"),
+            _("Status"),
+            _("Attempts"),
+            _("Next try (UTC)"),
+            _("Error"),
+        ],
         [
             (
                 r["id"],
@@ -65,13 +84,25 @@ async def status(env: Env, as_json: bool) -> None:
     )
 
 
-def _unchangeable(row: OutgoingMail | None, mail_id: int) -> Failure | None:
+def _unchangeable(t: Translator, row: OutgoingMail | None, mail_id: int) -> Failure | None:
     if row is None:
-        return Failure(f"there is no mail #{mail_id}; `ccm-bot mail status` lists them")
+        return Failure(
+            t.gettext("there is no mail #{id}; `ccm-bot mail status` lists them", id=mail_id)
+        )
     if row.status is MessageStatus.SENT:
-        return Failure(f"mail #{mail_id} to {row.recipient} was sent already")
+        return Failure(
+            t.gettext(
+                "mail #{id} to {recipient} was sent already", id=mail_id, recipient=row.recipient
+            )
+        )
     if row.status is MessageStatus.CLAIMED:
-        return Failure(f"mail #{mail_id} to {row.recipient} is being sent right now")
+        return Failure(
+            t.gettext(
+                "mail #{id} to {recipient} is being sent right now",
+                id=mail_id,
+                recipient=row.recipient,
+            )
+        )
     return None
 
 
@@ -82,7 +113,7 @@ async def retry(env: Env, mail_id: int) -> None:
     """Send a mail now (given up, forgotten or waiting), with its attempts counted afresh."""
     async with env.store.transaction() as session:
         row = await retry_mail(session, mail_id)
-        problem = _unchangeable(row, mail_id)
+        problem = _unchangeable(env.t, row, mail_id)
     if problem is not None:
         raise problem
     assert row is not None
@@ -94,16 +125,29 @@ async def retry(env: Env, mail_id: int) -> None:
         close = getattr(transport, "close", None)
         if close is not None:
             await close()
+    t, recipient = env.t, row.recipient
     if mail_id in result.sent:
-        click.echo(f"Mail #{mail_id} to {row.recipient} sent.")
+        click.echo(t.gettext("Mail #{id} to {recipient} sent.", id=mail_id, recipient=recipient))
     elif mail_id in result.given_up:
-        raise Failure(f"mail #{mail_id} refused again: {result.errors[mail_id]}")
+        raise Failure(
+            t.gettext("mail #{id} refused again: {error}", id=mail_id, error=result.errors[mail_id])
+        )
     elif mail_id in result.retrying:
         raise Failure(
-            f"mail #{mail_id} not sent: {result.errors[mail_id]}; the running bot tries again"
+            t.gettext(
+                "mail #{id} not sent: {error}; the running bot tries again",
+                id=mail_id,
+                error=result.errors[mail_id],
+            )
         )
     else:  # the running bot's retry job took it first
-        click.echo(f"Mail #{mail_id} to {row.recipient} is queued; the running bot sends it.")
+        click.echo(
+            t.gettext(
+                "Mail #{id} to {recipient} is queued; the running bot sends it.",
+                id=mail_id,
+                recipient=recipient,
+            )
+        )
 
 
 @mail.command()
@@ -113,8 +157,14 @@ async def forget(env: Env, mail_id: int) -> None:
     """Stop trying to send a mail; it is kept, as cancelled."""
     async with env.store.transaction() as session:
         row = await forget_mail(session, mail_id)
-        problem = _unchangeable(row, mail_id)
+        problem = _unchangeable(env.t, row, mail_id)
     if problem is not None:
         raise problem
     assert row is not None
-    click.echo(f"Mail #{mail_id} to {row.recipient} forgotten: it will not be sent.")
+    click.echo(
+        env.t.gettext(
+            "Mail #{id} to {recipient} forgotten: it will not be sent.",
+            id=mail_id,
+            recipient=row.recipient,
+        )
+    )

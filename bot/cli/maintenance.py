@@ -18,4 +18,8 @@ def db() -> None:
 async def upgrade(env: Env) -> None:
     """Migrate the database to the newest schema (the bot also does this on start)."""
     revision = await current_revision(env.store.engine)
-    click.echo(f"{env.store.url}: schema at revision {revision}")
+    click.echo(
+        env.t.gettext(
+            "{database}: schema at revision {revision}", database=env.store.url, revision=revision
+        )
+    )

@@ -15,13 +15,23 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.base import Env, Failure, echo_json, echo_table, json_option, with_store
+from bot.cli.base import (
+    DAY,
+    Env,
+    Failure,
+    echo_json,
+    echo_table,
+    json_option,
+    unknown_contact,
+    with_store,
+)
 from bot.cli.reminders import deadlines
 from bot.cli.states import find_state
-from handlers.i18n import translator
+from handlers.i18n import Translator, _, translator
 from handlers.queries import (
     ExportKind,
     Filters,
+    deadline_lines,
     describe,
     export_table,
     last_due_year,
@@ -29,15 +39,22 @@ from handlers.queries import (
     parse_filters,
     upcoming_deadlines,
 )
-from handlers.stats import ARTICLE_GROUPS, GROUPS, STAT_LABELS, yearly_analysis
+from handlers.stats import (
+    ARTICLE_GROUP_LABELS,
+    ARTICLE_GROUPS,
+    GROUPS,
+    STAT_LABELS,
+    yearly_analysis,
+)
 from storage.contacts import contact_by_email
-from storage.models import Category, Entry, EntryKind, EntryStatus
-from storage.queries import ISU, MAX_PAGE, REGIONS, Viewer, entries, state_overview
+from storage.models import Category, Entry, EntryKind, EntryStatus, ReportKind
+from storage.queries import ISU, MAX_PAGE, REGIONS, Viewer, entries, state_names, state_overview
 from storage.state_names import resolve_state_code
 from storage.states import latest_deadline
 
 F = TypeVar("F", bound=Callable[..., Any])
-EN = translator("en")
+# --json is read by programs: it says the same whatever CCM_ISU_LANGUAGE is.
+ENGLISH = translator("en")
 
 as_option = click.option(
     "--as",
@@ -47,13 +64,19 @@ as_option = click.option(
 )
 
 
-async def viewer_for(session: AsyncSession, email: str | None) -> Viewer:
+async def viewer_for(env: Env, session: AsyncSession, email: str | None) -> Viewer:
     if email is None:
         return ISU
     contact = await contact_by_email(session, email)
     if contact is None:
-        raise Failure(f"no contact has the address {email!r}; see `ccm-bot contacts list`")
+        raise unknown_contact(env.t, email)
     return Viewer.of(contact)
+
+
+async def names_of_states(env: Env, session: AsyncSession) -> Callable[[str], str]:
+    """Each State's name in the ISU's language (its code if the store does not know it)."""
+    names = await state_names(session)
+    return lambda iso3: names[iso3].name(env.t.language) if iso3 in names else iso3
 
 
 def today_of(env: Env) -> date:
@@ -73,11 +96,7 @@ def filter_options(function: F) -> F:
             click.option("--category", type=click.Choice([c.value for c in Category])),
             click.option("--region", type=click.Choice(sorted(REGIONS))),
             click.option("--status", type=click.Choice([s.value for s in EntryStatus])),
-            click.option(
-                "--since",
-                type=click.DateTime(["%Y-%m-%d"]),
-                help="Recorded on or after this day (YYYY-MM-DD).",
-            ),
+            click.option("--since", type=DAY, help="Recorded on or after this day (YYYY-MM-DD)."),
             click.option(
                 "--limit",
                 type=click.IntRange(1, MAX_PAGE),
@@ -109,7 +128,7 @@ async def build_filters(
     parsed = parse_filters(" ".join(words), resolve_state=resolve_state_code, today=today_of(env))
     changes: dict[str, Any] = {}
     if state:
-        changes["state"] = (await find_state(env.store, state)).iso3
+        changes["state"] = (await find_state(env, state)).iso3
     if article is not None:
         changes["article"] = article
     if category:
@@ -162,15 +181,14 @@ async def list_entries(
     limit, offset = options.pop("limit"), options.pop("offset")
     filters = await build_filters(env, words, **options)
     async with env.store.transaction() as session:
-        viewer = await viewer_for(session, as_email)
+        viewer = await viewer_for(env, session, as_email)
         page = await entries(
             session, kind, viewer, filters, limit=limit, offset=offset, exact_total=True
         )
-    understood = describe(filters, EN, kind)
     if as_json:
         echo_json(
             {
-                "understood": understood,
+                "understood": describe(filters, ENGLISH, kind),
                 "filters": filters_record(filters),
                 "total": page.total,
                 "limit": page.limit,
@@ -179,12 +197,15 @@ async def list_entries(
             }
         )
         return
-    click.echo(f"{understood}: {page.total} found.")
+    t = env.t
+    found = t.ngettext("{count} found.", "{count} found.", page.total)
+    click.echo(t.gettext("{label}: {value}", label=describe(filters, t, kind), value=found))
     if not page.items:
         return
     echo_table(
-        ["Reference", "State", "Organisation", "Art.", "Category", "Status", "Seen by", "Amount",
-         "Description"],
+        t,
+        [_("Reference"), _("State"), _("Organisation"), _("Art."), _("Category"), _("Status"),
+         _("Seen by"), _("Amount"), _("Description")],
         [
             (
                 e.reference,
@@ -194,17 +215,23 @@ async def list_entries(
                 e.category,
                 e.status,
                 e.visibility,
-                f"{e.amount} {e.currency}" if e.amount is not None else "",
+                f"{t.number(e.amount)} {e.currency}" if e.amount is not None else "",
                 _short(e.description),
             )
             for e in page.items
         ],
     )  # fmt: skip
     if page.more:
-        shown = f"{page.offset + 1} to {page.offset + len(page.items)}"
+        after = page.offset + len(page.items)
         click.echo(
-            f"Rows {shown} of {page.total}, newest first; "
-            f"--offset {page.offset + len(page.items)} for the next page."
+            t.gettext(
+                "Rows {first} to {last} of {total}, newest first; "
+                "--offset {offset} for the next page.",
+                first=t.number(page.offset + 1),
+                last=t.number(after),
+                total=t.number(page.total),
+                offset=after,
+            )
         )
 
 
@@ -245,9 +272,9 @@ async def list_offers(env: Env, words: tuple[str, ...], **options: Any) -> None:
 @with_store
 async def overview(env: Env, state: str, as_email: str | None, as_json: bool) -> None:
     """One State at a glance: deadlines, reports, open needs and offers, people, reminders."""
-    found = await find_state(env.store, state)
+    found = await find_state(env, state)
     async with env.store.transaction() as session:
-        viewer = await viewer_for(session, as_email)
+        viewer = await viewer_for(env, session, as_email)
         seen = await state_overview(session, found.iso3, viewer)
     assert seen is not None
     record: dict[str, Any] = {
@@ -280,29 +307,37 @@ async def overview(env: Env, state: str, as_email: str | None, as_json: bool) ->
     if as_json:
         echo_json(record)
         return
-    click.echo(f"{record['name']} ({record['iso3']})")
-    for o in record["obligations"]:
-        if o["article"] not in (3, 4):
-            continue  # Article 7 is the initial report, listed with the reports
-        what = "completed" if o["completed"] else f"deadline {o['deadline_in_force']}"
-        click.echo(f"  Article {o['article']}: {what}")
-    for c in record["custom_deadlines"]:
-        click.echo(f"  {c['title']}: {c['due']}")
-    annual = [r for r in record["reports"] if r["kind"] == "annual"]
-    click.echo(
-        "  Article 7 reports received: "
-        + (", ".join(f"{r['year']} on {r['submitted_on']}" for r in annual[-5:]) or "none")
-    )
+    t = env.t
+
+    def labelled(label: str, value: str) -> str:
+        return t.gettext(
+            "{label}: {value}", label=t.gettext(label), value=value or t.gettext("none")
+        )
+
+    def when(moment: datetime | None) -> str:
+        return t.time(moment, env.settings.zone) if moment else t.gettext("never")
+
+    received = [
+        t.gettext("{year} on {date}", year=r.year, date=t.date(r.submitted_on))
+        for r in seen.reports
+        if r.kind is ReportKind.ANNUAL and r.submitted_on is not None
+    ]
+    lines = list(deadline_lines(seen, t, today_of(env)))
+    lines.append(labelled(_("Article 7 reports received"), ", ".join(received[-5:])))
     for label, listed, total in (
-        ("Open needs", record["open_needs"], record["open_needs_total"]),
-        ("Offers", record["offers"], record["offers_total"]),
+        (_("Open needs"), seen.needs, seen.needs_total),
+        (_("Offers"), seen.offers, seen.offers_total),
     ):
-        click.echo(f"  {label}: {total}")
-        for e in listed[:10]:
-            click.echo(f"    {e['reference']}  {e['status']}  {_short(e['description'])}")
-    click.echo(f"  Contacts: {', '.join(c['name'] for c in record['contacts']) or 'none'}")
-    click.echo(f"  Last reminder sent: {record['last_reminder_at'] or 'never'}")
-    click.echo(f"  Last answer: {record['last_answer_at'] or 'never'}")
+        lines.append(labelled(label, t.number(total)))
+        lines += [f"  {e.reference}  {e.status}  {_short(e.description)}" for e in listed[:10]]
+    lines += [
+        labelled(_("Contacts"), ", ".join(c.name for c in seen.contacts)),
+        t.gettext("Last reminder sent: {when}", when=when(seen.last_reminder_at)),
+        t.gettext("Last answer: {when}", when=when(seen.last_answer_at)),
+    ]
+    click.echo(f"{seen.state.name(t.language)} ({seen.state.iso3})")
+    for line in lines:
+        click.echo(f"  {line}")
 
 
 # --- who is late, what falls due -----------------------------------------------------------
@@ -319,6 +354,7 @@ async def overdue_command(env: Env, year: int | None, as_json: bool) -> None:
     year = year or last_due_year(today)
     async with env.store.transaction() as session:
         late = await overdue_reports(session, year, today)
+        name_of = await names_of_states(env, session)
     records: list[dict[str, Any]] = [
         {
             "iso3": row.iso3,
@@ -334,20 +370,35 @@ async def overdue_command(env: Env, year: int | None, as_json: bool) -> None:
     if as_json:
         echo_json({"year": year, "as_of": today, "count": len(records), "states": records})
         return
+    t = env.t
     if not records:
-        click.echo(f"No annual report covering {year} is overdue on {today}.")
+        click.echo(
+            t.gettext(
+                "No annual report covering {year} is overdue on {date}.",
+                year=year,
+                date=t.date(today),
+            )
+        )
         return
-    click.echo(f"{len(records)} States have not sent their report covering {year} (due "
-               f"{records[0]['due']}):")  # fmt: skip
+    click.echo(
+        t.ngettext(
+            "{count} State has not sent its report covering {year} (due {date}):",
+            "{count} States have not sent their report covering {year} (due {date}):",
+            len(records),
+            year=year,
+            date=t.date(records[0]["due"]),
+        )
+    )
     echo_table(
-        ["ISO3", "State", "Reminders", "Last reminder (UTC)", "Escalated"],
+        t,
+        ["ISO3", _("State"), _("Reminders"), _("Last reminder (UTC)"), _("Escalated")],
         [
             (
                 r["iso3"],
-                r["name"],
-                r["reminders"],
+                name_of(r["iso3"]),
+                t.number(r["reminders"]),
                 r["last_reminder_at"].strftime("%Y-%m-%d %H:%M") if r["last_reminder_at"] else "",
-                "yes" if r["escalated"] else "",
+                t.gettext("yes") if r["escalated"] else "",
             )
             for r in records
         ],
@@ -363,6 +414,7 @@ async def list_deadlines(env: Env, months: int, as_json: bool) -> None:
     today = today_of(env)
     async with env.store.transaction() as session:
         found = await upcoming_deadlines(session, today, months)
+        name_of = await names_of_states(env, session)
     records = [
         {
             "iso3": d.iso3,
@@ -378,14 +430,28 @@ async def list_deadlines(env: Env, months: int, as_json: bool) -> None:
     if as_json:
         echo_json({"from": today, "months": months, "deadlines": records})
         return
+    t = env.t
     if not records:
-        click.echo(f"No deadline in the next {months} months.")
+        click.echo(
+            t.ngettext(
+                "No deadline in the next {count} month.",
+                "No deadline in the next {count} months.",
+                months,
+            )
+        )
         return
     echo_table(
-        ["Due", "ISO3", "State", "What", "Extended"],
+        t,
+        [_("Due"), "ISO3", _("State"), _("What"), _("Extended")],
         [
-            (r["due"], r["iso3"], r["name"], r["title"], "yes" if r["extended"] else "")
-            for r in records
+            (
+                d.due,
+                d.iso3,
+                name_of(d.iso3),
+                t.gettext("Article {article}", article=d.article) if d.article else d.title,
+                t.gettext("yes") if d.extended else "",
+            )
+            for d in found
         ],
     )
 
@@ -409,7 +475,13 @@ async def export(
     if output is not None and output.suffix.lower() in (".csv", ".xlsx"):
         suffix = output.suffix.lower().lstrip(".")
         if fmt is not None and fmt != suffix:
-            raise click.UsageError(f"--format {fmt} does not match the file name {output.name}")
+            raise click.UsageError(
+                env.t.gettext(
+                    "--format {format} does not match the file name {name}",
+                    format=fmt,
+                    name=output.name,
+                )
+            )
         fmt = suffix
     fmt = fmt or "csv"
     if output is None:
@@ -417,14 +489,48 @@ async def export(
     elif output.suffix.lower() != f".{fmt}":
         output = output.with_name(f"{output.name}.{fmt}")
     async with env.store.transaction() as session:
-        viewer = await viewer_for(session, as_email)
+        viewer = await viewer_for(env, session, as_email)
         try:
             count = await export_table(session, ExportKind(kind), viewer, output)
         except OSError as exc:
-            raise Failure(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"{count} {kind} written to {output}.")
+            raise Failure(
+                env.t.gettext("cannot write {path}: {error}", path=output, error=exc.strerror)
+            ) from None
+    click.echo(_written(env.t, ExportKind(kind), count, output))
     if not viewer.sees_everything and kind in ("needs", "offers"):
-        click.echo("Records for the Coordinators only are not included.", err=True)
+        click.echo(env.t.gettext("Records for the Coordinators only are not included."), err=True)
+
+
+def _written(t: Translator, kind: ExportKind, count: int, path: Path) -> str:
+    match kind:
+        case ExportKind.NEEDS:
+            return t.ngettext(
+                "{count} need written to {path}.",
+                "{count} needs written to {path}.",
+                count,
+                path=path,
+            )
+        case ExportKind.OFFERS:
+            return t.ngettext(
+                "{count} offer written to {path}.",
+                "{count} offers written to {path}.",
+                count,
+                path=path,
+            )
+        case ExportKind.REPORTS:
+            return t.ngettext(
+                "{count} report written to {path}.",
+                "{count} reports written to {path}.",
+                count,
+                path=path,
+            )
+        case ExportKind.CONTACTS:
+            return t.ngettext(
+                "{count} contact written to {path}.",
+                "{count} contacts written to {path}.",
+                count,
+                path=path,
+            )
 
 
 # --- the yearly figures --------------------------------------------------------------------
@@ -437,10 +543,7 @@ async def export(
     help="Reporting year (reports due 30 April of the next); default: the last one due.",
 )
 @click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Count as on this day; default today.",
+    "--as-of", "as_of", type=DAY, help="Count as on this day (YYYY-MM-DD); default today."
 )
 @click.option("--names", "with_names", is_flag=True, help="List the States behind each number.")
 @json_option
@@ -462,11 +565,25 @@ async def stats(
     def listed(people: list[dict[str, str]]) -> str:
         return ", ".join(p["iso3"] for p in people) if with_names else ""
 
-    click.echo(f"Reporting year {year} (reports due {analysis.due}), as of {day}:")
+    t = env.t
+    click.echo(
+        t.gettext(
+            "Reporting year {year} (reports due {due}), as of {date}:",
+            year=year,
+            due=t.date(analysis.due),
+            date=t.date(day),
+        )
+    )
+    who = [_("Who")] if with_names else []
     echo_table(
-        ["", "States", *(["Who"] if with_names else [])],
+        t,
+        ["", _("States"), *who],
         [
-            (STAT_LABELS[group], figures[group], *([listed(names[group])] if with_names else []))
+            (
+                t.gettext(STAT_LABELS[group]),
+                t.number(figures[group]),
+                *([listed(names[group])] if with_names else []),
+            )
             for group in GROUPS
         ],
     )
@@ -474,7 +591,10 @@ async def stats(
     rows = []
     for article, counts in figures["by_article"].items():
         for group in ARTICLE_GROUPS:
-            people = names["by_article"][article][group]
-            row = (f"Article {article}", group.replace("_", " "), counts[group])
-            rows.append((*row, listed(people)) if with_names else row)
-    echo_table(["", "", "States", *(["Who"] if with_names else [])], rows)
+            row = (
+                t.gettext("Article {article}", article=article),
+                t.gettext(ARTICLE_GROUP_LABELS[group]),
+                t.number(counts[group]),
+            )
+            rows.append((*row, listed(names["by_article"][article][group])) if with_names else row)
+    echo_table(t, ["", "", _("States"), *who], rows)

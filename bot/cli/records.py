@@ -7,8 +7,17 @@ from typing import Any
 
 import click
 
-from bot.cli.base import Env, Failure, echo_json, echo_table, json_option, with_store
+from bot.cli.base import (
+    Env,
+    Failure,
+    echo_json,
+    echo_table,
+    json_option,
+    unknown_contact,
+    with_store,
+)
 from bot.cli.states import CLI_ACTOR
+from handlers.i18n import Translator, _
 from handlers.imports import ImportKind, ImportRejected, ImportResult, TableError, run_import
 from storage.contacts import UnknownContact, forget_contact, list_contacts
 from storage.models import Contact, Role
@@ -22,7 +31,9 @@ dry_run_option = click.option(
 
 async def import_file(env: Env, kind: ImportKind, file: Path, dry_run: bool) -> None:
     """Check, then write all rows or none; every bad row is listed with its line."""
-    with click.progressbar(length=0, label=f"Importing {kind.value}", show_pos=True) as bar:
+    t = env.t
+    label = t.gettext("Importing {kind}", kind=kind.value)
+    with click.progressbar(length=0, label=label, show_pos=True) as bar:
         done = 0
 
         def advance(total: int) -> None:
@@ -46,19 +57,51 @@ async def import_file(env: Env, kind: ImportKind, file: Path, dry_run: bool) -> 
         except TableError as exc:
             raise Failure(f"{file}: {exc}") from None
         except ImportRejected as exc:
-            lines = [f"{file}: refused, nothing was imported. Fix these rows and try again:"]
-            lines += [f"  line {e.line}, {e.column}: {e.message}" for e in exc.errors]
+            lines = [
+                t.gettext(
+                    "{file}: refused, nothing was imported. Fix these rows and try again:",
+                    file=file,
+                )
+            ]
+            lines += [
+                "  "
+                + t.gettext(
+                    "line {line}, {column}: {problem}",
+                    line=e.line,
+                    column=e.column,
+                    problem=e.message,
+                )
+                for e in exc.errors
+            ]
             raise Failure("\n".join(lines)) from None
-    click.echo(_summary(result, dry_run))
+    click.echo(_summary(t, result, dry_run))
 
 
-def _summary(result: ImportResult, dry_run: bool) -> str:
-    verb = "would be" if dry_run else "were"
-    notes = "".join(f"\nnote: {note}" for note in result.notes)
-    return (
-        f"{result.rows} rows checked: {result.created} {verb} added, {result.updated} {verb} "
-        f"updated, {result.unchanged} unchanged.{notes}"
-    )
+def _summary(t: Translator, result: ImportResult, dry_run: bool) -> str:
+    counts = {
+        "added": t.number(result.created),
+        "updated": t.number(result.updated),
+        "unchanged": t.number(result.unchanged),
+    }
+    if dry_run:
+        summary = t.ngettext(
+            "{count} row checked: {added} would be added, {updated} would be updated, "
+            "{unchanged} unchanged.",
+            "{count} rows checked: {added} would be added, {updated} would be updated, "
+            "{unchanged} unchanged.",
+            result.rows,
+            **counts,
+        )
+    else:
+        summary = t.ngettext(
+            "{count} row checked: {added} were added, {updated} were updated, "
+            "{unchanged} unchanged.",
+            "{count} rows checked: {added} were added, {updated} were updated, "
+            "{unchanged} unchanged.",
+            result.rows,
+            **counts,
+        )
+    return "".join([summary, *("\n" + t.gettext("note: {note}", note=n) for n in result.notes)])
 
 
 def contact_record(contact: Contact) -> dict[str, Any]:
@@ -107,17 +150,19 @@ async def list_(env: Env, state: str | None, role: str | None, as_json: bool) ->
     if as_json:
         echo_json(records)
         return
+    t = env.t
     echo_table(
-        ["State", "Name", "Email", "Role", "Lang", "Channel", "Active"],
+        t,
+        [_("State"), _("Name"), _("Email"), _("Role"), _("Lang"), _("Channel"), _("Active")],
         [
             (
                 r["state"],
                 r["name"],
                 r["email"],
                 r["role"],
-                r["language"] or "(State's)",
+                r["language"] or t.gettext("(State's)"),
                 r["channel"],
-                "yes" if r["active"] else "no",
+                t.gettext("yes") if r["active"] else t.gettext("no"),
             )
             for r in records
         ],
@@ -131,16 +176,21 @@ async def list_(env: Env, state: str | None, role: str | None, as_json: bool) ->
 async def forget(env: Env, email: str, yes: bool) -> None:
     """Erase a person's personal data on request; the records they logged stay, attributed to
     their State and role."""
-    if not yes and not click.confirm(f"Erase the personal data of {email}?"):
+    t = env.t
+    if not yes and not click.confirm(t.gettext("Erase the personal data of {email}?", email=email)):
         raise click.Abort()
     try:
         async with env.store.transaction() as session:
             contact = await forget_contact(session, CLI_ACTOR, env.now(), email)
     except UnknownContact:
-        raise Failure(
-            f"no contact has the address {email!r}; see `ccm-bot contacts list`"
-        ) from None
-    click.echo(f"Forgotten: contact #{contact.id} ({contact.state_iso3 or contact.role}).")
+        raise unknown_contact(t, email) from None
+    click.echo(
+        t.gettext(
+            "Forgotten: contact #{id} ({who}).",
+            id=contact.id,
+            who=contact.state_iso3 or contact.role,
+        )
+    )
 
 
 def _import_command(kind: ImportKind, summary: str) -> click.Command:

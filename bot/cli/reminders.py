@@ -9,8 +9,19 @@ import click
 from sqlalchemy import func, select
 
 from bot.app import create_app, reminder_policy
-from bot.cli.base import Context, Env, echo_json, echo_table, json_option, run_async, with_store
+from bot.cli.base import (
+    DAY,
+    Context,
+    Env,
+    echo_json,
+    echo_table,
+    json_option,
+    run_async,
+    status_counts,
+    with_store,
+)
 from bot.cli.states import CLI_ACTOR, find_state
+from handlers.i18n import _
 from schedules.clock import FixedClock
 from schedules.planner import Due, load_snapshot, preview_day
 from schedules.zones import resolve_zone
@@ -45,7 +56,7 @@ def due_record(due: Due) -> dict[str, Any]:
     "--on",
     "day",
     required=True,
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     help="The day to preview (YYYY-MM-DD), in each recipient's own time zone.",
 )
 @json_option
@@ -66,10 +77,20 @@ async def preview(env: Env, day: datetime, as_json: bool) -> None:
         echo_json(records)
         return
     if not records:
-        click.echo(f"Nothing would go out on {day.date()}.")
+        click.echo(env.t.gettext("Nothing would go out on {date}.", date=env.t.date(day.date())))
         return
     echo_table(
-        ["State", "Contact", "Channel", "Lang", "Item", "Stage", "Due", "Local time"],
+        env.t,
+        [
+            _("State"),
+            _("Contact"),
+            _("Channel"),
+            _("Lang"),
+            _("Item"),
+            _("Stage"),
+            _("Due"),
+            _("Local time"),
+        ],
         [
             (
                 r["state"],
@@ -109,12 +130,19 @@ def run_once(context: Context, moment: datetime | None) -> None:
             planned, sent = await sweep.run()
         finally:
             await app.stop()
+        t = context.t
         click.echo(
-            f"{planned.planned} reminders planned, {planned.cancelled} withdrawn, "
-            f"{len(sent.sent)} messages sent, {sent.failed} failed."
+            t.gettext(
+                "{planned} reminders planned, {withdrawn} withdrawn, {sent} messages sent, "
+                "{failed} failed.",
+                planned=t.number(planned.planned),
+                withdrawn=t.number(planned.cancelled),
+                sent=t.number(len(sent.sent)),
+                failed=t.number(sent.failed),
+            )
         )
 
-    run_async(once(), debug=context.debug)
+    run_async(once(), context)
 
 
 @reminders.command()
@@ -153,18 +181,29 @@ async def status(env: Env, as_json: bool) -> None:
     if as_json:
         echo_json({"counts": counts, "messages": messages})
         return
-    click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "No reminders yet.")
+    t = env.t
+    click.echo(status_counts(t, counts) or t.gettext("No reminders yet."))
     failed = [m for m in messages if m["status"] == MessageStatus.FAILED]
     if failed:
-        click.echo("\nFailed (not retried):")
+        click.echo("\n" + t.gettext("Failed (not retried):"))
         echo_table(
-            ["Id", "Contact", "Channel", "Error"],
+            t,
+            [_("Id"), _("Contact"), _("Channel"), _("Error")],
             [(m["id"], m["contact"], m["channel"], m["error"]) for m in failed],
         )
     if messages:
-        click.echo("\nLatest:")
+        click.echo("\n" + t.gettext("Latest:"))
         echo_table(
-            ["Id", "Contact", "Channel", "Status", "Send at (UTC)", "Items", "Attempts"],
+            t,
+            [
+                _("Id"),
+                _("Contact"),
+                _("Channel"),
+                _("Status"),
+                _("Send at (UTC)"),
+                _("Items"),
+                _("Attempts"),
+            ],
             [
                 (
                     m["id"],
@@ -188,13 +227,14 @@ def deadlines() -> None:
 @deadlines.command("add")
 @click.argument("state")
 @click.argument("title")
-@click.argument("due", type=click.DateTime(["%Y-%m-%d"]))
+@click.argument("due", type=DAY, metavar="DUE")
 @with_store
 async def add_deadline(env: Env, state: str, title: str, due: datetime) -> None:
     """Add a one-off date for a State, e.g. an extension-request filing date or a meeting."""
+    t = env.t
     if not title.strip():
-        raise click.BadParameter('give the date a title, e.g. "Extension request due"')
-    found = await find_state(env.store, state)
+        raise click.BadParameter(t.gettext('give the date a title, e.g. "Extension request due"'))
+    found = await find_state(env, state)
     async with env.store.transaction() as session:
         custom = CustomDeadline(
             state_iso3=found.iso3, title=title.strip()[:200], due=due.date(), created_at=env.now()
@@ -202,6 +242,17 @@ async def add_deadline(env: Env, state: str, title: str, due: datetime) -> None:
         session.add(custom)
         await session.flush()
         record_change(session, CLI_ACTOR, env.now(), custom, "create", None)
-    click.echo(f"Added for {found.name_en}: {title} on {due.date()} (custom-{custom.id}).")
+    click.echo(
+        t.gettext(
+            "Added for {state}: {title} on {date} (custom-{id}).",
+            state=found.name(t.language),
+            title=title,
+            date=t.date(due.date()),
+            id=custom.id,
+        )
+    )
     if due.date() < env.now().date():
-        click.echo("Note: that date is in the past, so no reminder will be sent for it.", err=True)
+        click.echo(
+            t.gettext("Note: that date is in the past, so no reminder will be sent for it."),
+            err=True,
+        )

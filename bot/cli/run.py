@@ -44,4 +44,4 @@ def run(context: Context, http_port: int | None) -> None:
             await app.stop()
             click.echo("ccm-bot stopped.")
 
-    run_async(serve(), debug=context.debug)
+    run_async(serve(), context)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
 from bot.cli.base import Env, Failure, echo_json, echo_table, json_option, with_store
+from handlers.i18n import _
 from schedules.zones import UnknownZone, resolve_zone
 from storage.audit import Actor
-from storage.db import Store
 from storage.models import Obligation, State, Via
 from storage.state_names import resolve_state_code, shipped_state_index
 from storage.states import all_states, latest_deadline, load_states, override_state, state_by_code
@@ -20,18 +21,25 @@ CLI_ACTOR = Actor("command line", Via.CLI)
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-async def find_state(store: Store, query: str) -> State:
+async def find_state(env: Env, query: str) -> State:
     """The State a person named, or a Failure that suggests what they may have meant."""
     code = resolve_state_code(query) or query.strip().upper()
-    async with store.transaction() as session:
+    async with env.store.transaction() as session:
         state = await state_by_code(session, code)
     if state is None:
+        t = env.t
         suggestions = shipped_state_index().suggest(query)
-        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        raise Failure(
-            f"no State matches {query!r}.{hint} Use an ISO3 code (e.g. LAO) or a name in "
-            "English, French or Spanish; run `ccm-bot states load` if the list is empty."
-        )
+        sentences = [
+            t.gettext("no State matches {query}.", query=repr(query)),
+            t.gettext("Did you mean: {names}?", names=", ".join(suggestions))
+            if suggestions
+            else "",
+            t.gettext(
+                "Use an ISO3 code (e.g. LAO) or a name in English, French or Spanish; "
+                "run `ccm-bot states load` if the list is empty."
+            ),
+        ]
+        raise Failure(" ".join(s for s in sentences if s))
     return state
 
 
@@ -88,12 +96,19 @@ async def load(env: Env, file: Path | None) -> None:
         data: TreatyData = load_treaty_data(states_path=file)
     except TreatyDataError as exc:
         raise Failure(str(exc)) from None
-    with click.progressbar(length=len(data.states), label="Loading States") as bar:
+    t = env.t
+    with click.progressbar(length=len(data.states), label=t.gettext("Loading States")) as bar:
         async with env.store.transaction() as session:
             result = await load_states(session, data, CLI_ACTOR, env.now(), progress=bar.update)
     click.echo(
-        f"{len(data.states)} States read: {result.created} added, {result.updated} updated, "
-        f"{result.unchanged} unchanged."
+        t.ngettext(
+            "{count} State read: {added} added, {updated} updated, {unchanged} unchanged.",
+            "{count} States read: {added} added, {updated} updated, {unchanged} unchanged.",
+            len(data.states),
+            added=t.number(result.created),
+            updated=t.number(result.updated),
+            unchanged=t.number(result.unchanged),
+        )
     )
 
 
@@ -108,11 +123,12 @@ async def list_(env: Env, as_json: bool) -> None:
         echo_json([state_record(s) for s in rows])
         return
     echo_table(
-        ["ISO3", "Name", "Status", "Entry into force", "", "Language", "Time zone"],
+        env.t,
+        ["ISO3", _("Name"), _("Status"), _("Entry into force"), "", _("Language"), _("Time zone")],
         [
             (
                 s.iso3,
-                s.name_en,
+                s.name(env.t.language),
                 s.status,
                 s.entry_into_force,
                 s.entry_into_force_basis,
@@ -130,46 +146,77 @@ async def list_(env: Env, as_json: bool) -> None:
 @with_store
 async def show(env: Env, name: str, as_json: bool) -> None:
     """One State's facts and obligations. NAME: ISO3 code or a name in en/fr/es."""
-    state = await find_state(env.store, name)
+    state = await find_state(env, name)
     record = state_record(state) | {
         "obligations": [obligation_record(o) for o in state.obligations]
     }
     if as_json:
         echo_json(record)
         return
-    click.echo(f"{state.name_en} ({state.iso3}) — {state.name_fr} / {state.name_es}")
-    click.echo(
-        f"  status: {state.status}" + (f" since {state.status_date}" if state.status_date else "")
-    )
-    click.echo(f"  region: {state.region}")
-    click.echo(
-        f"  entry into force: {state.entry_into_force} ({state.entry_into_force_basis}); "
-        f"instrument deposited {state.instrument_deposited}"
-    )
-    click.echo(
-        f"  language {state.language}, time zone {state.timezone}, weekend "
-        f"{', '.join(record['weekend'])}"
-        + (f" (set by the ISU: {', '.join(state.overridden)})" if state.overridden else "")
-    )
-    for obligation in record["obligations"]:
-        status = (
-            "completed" if obligation["completed"] else f"due {obligation['deadline_in_force']}"
-        )
-        click.echo(f"  Article {obligation['article']}: {status}")
-        if obligation["original_deadline"]:
-            click.echo(
-                f"    original {obligation['original_deadline']} ({obligation['original_basis']})"
+    t = env.t
+
+    def day(value: date | None) -> str:
+        return t.date(value) if value is not None else "—"
+
+    status = state.status.value
+    if state.status_date:
+        status += " " + t.gettext("since {date}", date=day(state.status_date))
+    set_here = ", ".join(state.overridden)
+    facts = [
+        t.gettext("status: {status}", status=status),
+        t.gettext("region: {region}", region=state.region),
+    ]
+    if state.entry_into_force:  # a signatory has none
+        facts.append(
+            t.gettext(
+                "entry into force: {date} ({basis}); instrument deposited {deposited}",
+                date=day(state.entry_into_force),
+                basis=state.entry_into_force_basis,
+                deposited=day(state.instrument_deposited),
             )
-        for extension in obligation["extensions"]:
-            click.echo(f"    extended to {extension['deadline']} ({extension['note']})")
-    click.echo(f"  source: {state.source}")
+        )
+    facts.append(
+        t.gettext(
+            "language {language}, time zone {zone}, weekend {weekend}",
+            language=state.language,
+            zone=state.timezone,
+            weekend=", ".join(record["weekend"]),
+        )
+        + (" " + t.gettext("(set by the ISU: {fields})", fields=set_here) if set_here else "")
+    )
+    for obligation in state.obligations:
+        article = obligation.article
+        facts.append(
+            t.gettext("Article {article}: completed", article=article)
+            if obligation.is_completed
+            else t.gettext(
+                "Article {article}: due {date}",
+                article=article,
+                date=day(latest_deadline(obligation)),
+            )
+        )
+        if obligation.original_deadline:
+            original = t.gettext(
+                "original {date} ({basis})",
+                date=day(obligation.original_deadline),
+                basis=obligation.original_basis,
+            )
+            facts.append(f"  {original}")
+        facts += [
+            "  " + t.gettext("extended to {date} ({note})", date=day(e.deadline), note=e.note)
+            for e in obligation.extensions
+        ]
+    facts.append(t.gettext("source: {source}", source=state.source))
+    click.echo(f"{state.name_en} ({state.iso3}) — {state.name_fr} / {state.name_es}")
+    for fact in facts:
+        click.echo(f"  {fact}")
 
 
-def _parse_weekend(text: str) -> list[int]:
+def _parse_weekend(env: Env, text: str) -> list[int]:
     days = [d.strip().lower()[:3] for d in text.split(",") if d.strip()]
     unknown = [d for d in days if d not in DAY_NAMES]
     if unknown or not days:
-        raise click.BadParameter("give day names separated by commas, e.g. fri,sat")
+        raise click.BadParameter(env.t.gettext("give day names separated by commas, e.g. fri,sat"))
     return sorted({DAY_NAMES.index(d) for d in days})
 
 
@@ -198,14 +245,22 @@ async def set_(
         except UnknownZone as exc:
             raise click.BadParameter(str(exc), param_hint="--timezone") from None
     if weekend:
-        changes["weekend"] = _parse_weekend(weekend)
+        changes["weekend"] = _parse_weekend(env, weekend)
     if region:
         changes["region"] = region
     if not changes:
-        raise click.UsageError("say what to change: --language, --timezone, --weekend or --region")
-    state = await find_state(env.store, name)
+        raise click.UsageError(
+            env.t.gettext("say what to change: --language, --timezone, --weekend or --region")
+        )
+    state = await find_state(env, name)
     async with env.store.transaction() as session:
         fresh = await state_by_code(session, state.iso3)
         assert fresh is not None
         await override_state(session, CLI_ACTOR, env.now(), fresh, **changes)
-    click.echo(f"{state.name_en}: " + ", ".join(f"{k} set to {v}" for k, v in changes.items()))
+    shown = changes | (
+        {"weekend": ",".join(DAY_NAMES[d] for d in changes["weekend"])} if weekend else {}
+    )
+    said = ", ".join(
+        env.t.gettext("{setting} set to {value}", setting=k, value=v) for k, v in shown.items()
+    )
+    click.echo(env.t.gettext("{label}: {value}", label=state.name(env.t.language), value=said))

@@ -231,6 +231,14 @@ class DigestPreview:
     message: EmailMessage
 
 
+class NobodyToPreview(LookupError):
+    """No digest to show: ``email`` names no contact, or (None) nobody is subscribed."""
+
+    def __init__(self, email: str | None) -> None:
+        super().__init__(email)
+        self.email = email
+
+
 @dataclass
 class DigestService:
     """Sends the weekly digest; the composition root builds one and the timetable runs it."""
@@ -414,17 +422,17 @@ class DigestService:
     async def preview(self, period: Period, email: str | None = None) -> DigestPreview:
         """Exactly what a person gets for a week, composed without sending or recording.
 
-        Without ``email``, the first subscriber's. Raises LookupError when there is nobody.
+        Without ``email``, the first subscriber's. Raises NobodyToPreview when there is nobody.
         """
         async with self.store.transaction() as session:
             if email is not None:
                 contact = await contact_by_email(session, email)
                 if contact is None or contact.forgotten_at is not None or not contact.email:
-                    raise LookupError(f"no contact has the address {email}")
+                    raise NobodyToPreview(email)
             else:
                 subscribers = await digest_subscribers(session)
                 if not subscribers:
-                    raise LookupError("nobody is subscribed to the digest; name someone with --to")
+                    raise NobodyToPreview(None)
                 contact = subscribers[0]
             shared = await load_shared_facts(session, period, self.zone)
             digest = await self._compose(session, contact, shared)

@@ -44,7 +44,13 @@ from handlers.queries import (
     upcoming_deadlines,
 )
 from handlers.replies import Reply, Section
-from handlers.stats import ARTICLE_GROUPS, GROUPS, STAT_LABELS, yearly_analysis
+from handlers.stats import (
+    ARTICLE_GROUP_LABELS,
+    ARTICLE_GROUPS,
+    GROUPS,
+    STAT_LABELS,
+    yearly_analysis,
+)
 from handlers.understanding import Intent, understand
 from schedules.calendar import annual_report_due
 from storage.models import Entry, EntryKind, Role, State, Visibility
@@ -69,12 +75,6 @@ DESCRIPTION_PREVIEW = 300
 MAX_WORDS = 500
 MAX_MONTHS = 240
 
-ARTICLE_GROUP_LABELS: Mapping[str, str] = {
-    "with_obligations": _("States Parties with obligations"),
-    "requested": _("Reported States that requested assistance"),
-    "received": _("Reported States that received assistance"),
-    "providers": _("Reported States that provided assistance"),
-}
 ROLE_LABELS: Mapping[Role, str] = {
     Role.DELEGATE: _("delegate"),
     Role.COORDINATOR: _("coordinator"),

@@ -180,9 +180,9 @@ def test_chat_speaks_as_a_contact_and_shows_the_isu_its_note_in_its_language(
     cli("contacts", "import", str(EXAMPLES / "contacts.csv"))
     talked = cli("chat", "--as", "claire.dubois@diplomatie.gouv.fr.example", input="not me\n\n")
     assert talked.exit_code == 0, talked.output
-    assert "Speaking as Claire Dubois (FRA), in fr." in talked.output
+    assert "Habla como Claire Dubois (FRA), idioma: fr." in talked.output
     assert "Nota para la ISU: Claire Dubois <claire.dubois@diplomatie.gouv.fr.example> (FRA)" in (
         talked.output
     )
     stopped = cli("chat", "--as", "claire.dubois@diplomatie.gouv.fr.example", input="help\n\n")
-    assert "is not an active contact" in stopped.output  # handed over: no longer a contact
+    assert "no es un contacto activo" in stopped.output  # handed over: no longer a contact

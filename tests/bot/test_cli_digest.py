@@ -138,10 +138,12 @@ def test_send_sends_once_per_subscriber(cli: Invoke, tmp_path: Path) -> None:
 
     assert first.exit_code == 0, first.output
     assert first.stdout.strip() == (
-        f"Week from 2027-03-22: {len(SUBSCRIBERS)} sent, 0 failed, 0 already sent or in progress."
+        f"Week from 22 March 2027: {len(SUBSCRIBERS)} sent, 0 failed, "
+        "0 already sent or in progress."
     )
     assert again.stdout.strip() == (
-        f"Week from 2027-03-22: 0 sent, 0 failed, {len(SUBSCRIBERS)} already sent or in progress."
+        "Week from 22 March 2027: 0 sent, 0 failed, "
+        f"{len(SUBSCRIBERS)} already sent or in progress."
     )
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == len(SUBSCRIBERS)
 
