@@ -49,13 +49,19 @@ async def plan_for_the_words(session: AsyncSession) -> None:
 
 
 async def has_index(session: AsyncSession) -> bool:
+    """Whether this SQLite database has the index; asked once per database connection (the
+    answer is kept in the connection's ``info``, which lives as long as the connection)."""
     if session.get_bind().dialect.name != "sqlite":
         return False
-    found = await session.scalar(
-        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
-        {"name": TABLE},
-    )
-    return found is not None
+    connection = await session.connection()
+    known = connection.info.get(TABLE)
+    if known is None:
+        found = await connection.scalar(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
+            {"name": TABLE},
+        )
+        known = connection.info[TABLE] = found is not None
+    return bool(known)
 
 
 async def rare_word_ids(session: AsyncSession, terms: Iterable[str]) -> set[int] | None:
