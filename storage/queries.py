@@ -347,15 +347,6 @@ async def state_names(session: AsyncSession) -> dict[str, State]:
     return {state.iso3: state for state in await session.scalars(select(State))}
 
 
-async def contact_emails(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Contact.id, Contact.email).where(Contact.id.in_(ids), Contact.email.is_not(None))
-    )
-    return {contact_id: email for contact_id, email in rows.all() if email}
-
-
 # --- exports -------------------------------------------------------------------------------
 
 
