@@ -15,7 +15,15 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +35,11 @@ from handlers.i18n import LANGUAGES
 from schedules.zones import resolve_zone
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+# Reply tokens carry a 64-bit HMAC; a key shorter than this is guessable offline by anyone
+# holding one signed token (every delegate holds several).
+MIN_SECRET_KEY_LENGTH = 32
+_DEVELOPMENT_KEY = "ccm-bot-development-key"
+_MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class SettingsError(Exception):
@@ -94,6 +107,7 @@ class Settings(BaseSettings):
     secret_key: str | None = _env("CCM_SECRET_KEY", "secret_key")
     lmtp_host: str = _env("CCM_LMTP_HOST", "lmtp_host", "127.0.0.1")
     lmtp_port: int | None = _env("CCM_LMTP_PORT", "lmtp_port")
+    authserv_id: str | None = _env("CCM_AUTHSERV_ID", "authserv_id")
     timezone: str = _env("CCM_TIMEZONE", "timezone", "Europe/Geneva")
     isu_email: str | None = _env("CCM_ISU_EMAIL", "isu_email")
     isu_language: str = _env("CCM_ISU_LANGUAGE", "isu_language", "en")
@@ -149,10 +163,32 @@ class Settings(BaseSettings):
             parse_smtp_url(value)
         return value or None
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", "secret_key")
+    @field_validator(
+        "slack_bot_token", "slack_app_token", "slack_signing_secret", "secret_key", "authserv_id"
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @model_validator(mode="after")
+    def _real_key_for_incoming_mail(self) -> Settings:
+        # The development key is in the source: with it, anyone can sign a reply token and
+        # speak for any delegate. Without incoming mail no token is ever checked.
+        if self.lmtp_port is None:
+            return self
+        if self.secret_key is None:
+            raise ValueError(
+                "CCM_SECRET_KEY: incoming mail (CCM_LMTP_PORT) needs a secret key to sign reply "
+                "tokens, and the built-in development key is public; set CCM_SECRET_KEY to at "
+                f"least {MIN_SECRET_KEY_LENGTH} random characters, e.g. the output of {_MAKE_A_KEY}"
+            )
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"CCM_SECRET_KEY: {len(self.secret_key)} characters is too short to sign reply "
+                f"tokens; use at least {MIN_SECRET_KEY_LENGTH} random characters, e.g. the "
+                f"output of {_MAKE_A_KEY} (replies to mail signed with the old key are refused)"
+            )
+        return self
 
     @property
     def slack_enabled(self) -> bool:
@@ -168,8 +204,16 @@ class Settings(BaseSettings):
 
     @property
     def signing_key(self) -> bytes:
-        """The server key for reply tokens; a fixed development key when none is configured."""
-        return (self.secret_key or "ccm-bot-development-key").encode()
+        """The server key for reply tokens; a fixed development key when none is configured
+        (allowed only with incoming mail off, where no token is ever checked)."""
+        return (self.secret_key or _DEVELOPMENT_KEY).encode()
+
+    @property
+    def trusted_authserv_ids(self) -> frozenset[str]:
+        """The authserv-ids of our own MTA's Authentication-Results (CCM_AUTHSERV_ID, commas)."""
+        return frozenset(
+            part.strip().lower() for part in (self.authserv_id or "").split(",") if part.strip()
+        )
 
     @classmethod
     def settings_customise_sources(
@@ -239,8 +283,10 @@ def _describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         location = [str(part) for part in error["loc"]]
-        name = _ENV_NAMES.get(location[0], location[0]) if location else "settings"
-        where = ".".join([name, *location[1:]])
         message = str(error["msg"]).removeprefix("Value error, ")
-        lines.append(f"{where}: {message}")
+        if not location:  # a rule across settings: its message names them itself
+            lines.append(message)
+            continue
+        name = _ENV_NAMES.get(location[0], location[0])
+        lines.append(f"{'.'.join([name, *location[1:]])}: {message}")
     return "; ".join(lines)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +31,7 @@ ALL_NAMES = [
     "CCM_ISU_EMAIL",
     "CCM_ISU_LANGUAGE",
     "CCM_DIGEST_CHANNEL",
+    "CCM_AUTHSERV_ID",
 ]
 
 
@@ -137,3 +142,73 @@ def test_the_shipped_example_configuration_loads(monkeypatch: pytest.MonkeyPatch
     assert settings.reminders.send_hour == 9
     assert (settings.digest.weekday, settings.digest.hour) == ("mon", 8)
     assert settings.isu_language == "en"
+
+
+# --------------------------------------------------------------------------- the reply-token key
+
+STRONG_KEY = "x" * 32
+
+
+def test_incoming_mail_needs_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CCM_LMTP_PORT", "2424")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith("CCM_SECRET_KEY: incoming mail (CCM_LMTP_PORT) needs a secret key")
+    assert "secrets.token_urlsafe(32)" in message
+    assert "\n" not in message
+
+
+def test_incoming_mail_refuses_a_short_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CCM_LMTP_PORT", "2424")
+    monkeypatch.setenv("CCM_SECRET_KEY", "too-short-a-secret")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith("CCM_SECRET_KEY: 18 characters is too short")
+    assert "at least 32" in message
+    assert "too-short-a-secret" not in message  # a secret is never printed
+
+
+@pytest.mark.parametrize(
+    ("environment", "key"),
+    [
+        ({}, b"ccm-bot-development-key"),  # the embedded set-up: no incoming mail, no key
+        ({"CCM_LMTP_PORT": "2424", "CCM_SECRET_KEY": STRONG_KEY}, STRONG_KEY.encode()),
+    ],
+)
+def test_a_key_is_only_required_with_incoming_mail(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], key: bytes
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings().signing_key == key
+
+
+def test_run_with_incoming_mail_and_no_key_stops_with_one_line(tmp_path: Path) -> None:
+    """The real start-up path: ``ccm-bot run`` must not listen for replies it cannot trust."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCM_", "SLACK_"))}
+    env["CCM_LMTP_PORT"] = "0"
+    lines = []
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        try:
+            for line in process.stdout:  # ends when the process exits
+                lines.append(line.rstrip())
+                if "is running" in line:  # started anyway: stop it, and fail below
+                    process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 1, lines
+    [line] = lines
+    assert line.startswith("ccm-bot: configuration: CCM_SECRET_KEY: incoming mail")
+    assert not (tmp_path / "ccm-bot.db").exists()

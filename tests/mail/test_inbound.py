@@ -63,7 +63,7 @@ from tests.mail.conftest import SmtpServer
 CORPUS = Path(__file__).parent / "corpus"
 CORPUS_TOKEN = b"aaaaaedzkgwmgwhwc75x6sop"
 REPLY_DOMAIN = "reply.ccm.example.org"  # the corpus replies' domain
-SECRET = "inbound-test-key"
+SECRET = "inbound-test-key-of-32-characters"
 SENDER = "CCM ISU <isu@ccm.example.org>"
 ISU = "isu-desk@ccm.example.org"
 NOW = datetime(2027, 3, 31, 7, 0, tzinfo=UTC)
