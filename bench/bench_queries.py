@@ -60,9 +60,10 @@ from storage.models import (
     Via,
     Visibility,
 )
-from storage.queries import REGIONS, Filters, Viewer, entries, state_overview
+from storage.queries import REGIONS, Filters, entries, state_overview
 from storage.states import load_states
 from storage.treaty_data import load_treaty_data
+from storage.visibility import Viewer
 
 TARGET_MS = 50.0
 TODAY = date(2027, 3, 31)

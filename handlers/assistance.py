@@ -21,18 +21,13 @@ from handlers.entry_form import (
 )
 from handlers.i18n import Translator
 from handlers.replies import Choice, Reply
-from handlers.turns import Turn
+from handlers.turns import Speaker, Turn
 from handlers.understanding import Understanding
 from handlers.understanding.keywords import KEYWORDS, Intent
 from storage.audit import Actor
-from storage.models import Category, Draft, Entry, EntryKind, Visibility
-from storage.records import (
-    UnknownReference,
-    add_entry,
-    entry_by_reference,
-    update_entry,
-    withdraw_entry,
-)
+from storage.models import Category, Draft, Entry, EntryKind, EntryStatus, Visibility
+from storage.records import add_entry, update_entry, withdraw_entry
+from storage.visibility import entry_for, may_change, may_change_visibility
 
 NOUNS = {EntryKind.NEED: "need", EntryKind.OFFER: "offer"}
 
@@ -250,26 +245,32 @@ def confirmation(t: Translator, entry: Entry, intro: str) -> Reply:
     )
 
 
-async def _own_entry(session: AsyncSession, turn: Turn, reference: str) -> Entry | Reply:
-    t = turn.speaker.t
-    try:
-        entry = await entry_by_reference(session, reference)
-    except UnknownReference:
-        return Reply(
-            t.language,
-            t.gettext("Unknown reference"),
-            t.gettext(
-                "I found no need or offer with the reference {reference}.", reference=reference
-            ),
-        )
-    mine = entry.state_iso3 is not None and entry.state_iso3 == turn.speaker.state
-    if not mine and entry.logged_by_id != turn.speaker.contact_id:
+def unknown_reference(t: Translator, reference: str) -> Reply:
+    return Reply(
+        t.language,
+        t.gettext("Unknown reference"),
+        t.gettext("I found no need or offer with the reference {reference}.", reference=reference),
+    )
+
+
+async def editable(session: AsyncSession, speaker: Speaker, reference: str) -> Entry | Reply:
+    """The entry the speaker may change, or the answer that says why not.
+
+    A record the speaker may not see answers exactly as a reference that does not exist; one
+    they may see but not change says whose it is, which they can already read.
+    """
+    t = speaker.t
+    viewer = speaker.viewer
+    entry = await entry_for(session, viewer, reference)
+    if entry is None:
+        return unknown_reference(t, reference)
+    if not may_change(viewer, entry):
         return Reply(
             t.language,
             t.gettext("Not yours"),
             t.gettext(
                 "{reference} belongs to another State; only its delegates can change it.",
-                reference=reference,
+                reference=entry.reference,
             ),
         )
     return entry
@@ -283,11 +284,16 @@ async def correct(
     ``fields`` is the edit: a field given empty is cleared (a required one is refused, and
     nothing changes), a field left out keeps its recorded value.
     """
-    found = await _own_entry(session, turn, reference)
+    found = await editable(session, turn.speaker, reference)
     if isinstance(found, Reply):
         return found
     t = turn.speaker.t
     checked = check_entry_fields(edited(entry_form(found), fields), found.kind, t)
+    widened = checked.values.get("visibility", found.visibility) != found.visibility
+    if widened and not may_change_visibility(turn.speaker.viewer):
+        checked.errors["visibility"] = t.gettext(
+            "Only the Coordinators and the ISU can change who may see a record."
+        )
     if checked.errors:
         return _to_fix(t, checked.errors)
     actor = Actor(turn.speaker.name, turn.via, turn.speaker.contact_id)
@@ -296,10 +302,17 @@ async def correct(
 
 
 async def withdraw(session: AsyncSession, turn: Turn, now: datetime, reference: str) -> Reply:
-    found = await _own_entry(session, turn, reference)
+    found = await editable(session, turn.speaker, reference)
     if isinstance(found, Reply):
         return found
     t = turn.speaker.t
+    if found.status is EntryStatus.WITHDRAWN:
+        return Reply(
+            t.language,
+            t.gettext("Withdrawn"),
+            t.gettext("{reference} was already withdrawn.", reference=found.reference),
+            reference=found.reference,
+        )
     await withdraw_entry(
         session, Actor(turn.speaker.name, turn.via, turn.speaker.contact_id), now, found
     )

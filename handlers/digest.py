@@ -47,7 +47,8 @@ from storage.digest import (
     unanswered_reminders,
 )
 from storage.models import Contact, Entry, EntryKind, Report, ReportKind, State, Via, Visibility
-from storage.queries import Deadline, Viewer, deadlines, owes_annual_report, party_on, state_names
+from storage.queries import Deadline, deadlines, owes_annual_report, party_on, state_names
+from storage.visibility import Viewer
 
 __all__ = [
     "WEEKDAYS",

@@ -45,7 +45,6 @@ from storage.queries import (
     Overdue,
     Page,
     StateOverview,
-    Viewer,
     deadlines,
     entries,
     export_contacts,
@@ -55,6 +54,7 @@ from storage.queries import (
     state_names,
     state_overview,
 )
+from storage.visibility import STRANGER, Viewer
 
 __all__ = [
     "ExportKind",
@@ -112,9 +112,7 @@ class Question:
 
 def viewer_of(speaker: Speaker | None) -> Viewer:
     """Who is asking, for the visibility rules; None is someone the bot does not know."""
-    if speaker is None:
-        return Viewer(None)
-    return Viewer(speaker.role, speaker.state)
+    return STRANGER if speaker is None else speaker.viewer
 
 
 # --- reading words -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from handlers.understanding.keywords import Intent
 from schedules.zones import UnknownZone, resolve_zone
 from storage.contacts import contact_by_email, contact_by_slack_id
 from storage.models import Contact, Role, State, Via
+from storage.visibility import Viewer
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ class Speaker:
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()
+
+    @property
+    def viewer(self) -> Viewer:
+        """Who this is for the visibility policy (``storage.visibility``)."""
+        return Viewer(self.role, self.state, self.contact_id)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ from storage.models import (
     ReportKind,
     Role,
 )
-from storage.queries import ESCALATION, Viewer, visible_to
+from storage.queries import ESCALATION
+from storage.visibility import Viewer, visible_to
 
 # DigestSend.status
 SENDING = "sending"

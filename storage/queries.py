@@ -1,8 +1,9 @@
 """Read-only questions the Coordinators and the ISU ask of the store.
 
 Who needs what, who can help, who is late, what falls due: each function takes a session from its
-caller and a ``Viewer``. What a viewer may not see is filtered in the SQL itself (``visible_to``),
-never after the rows are fetched, so no listing, count or export can show more than it should.
+caller and a ``Viewer``. What a viewer may not see is filtered in the SQL itself (the policy is
+``storage.visibility``), never after the rows are fetched, so no listing, count or export can show
+more than it should.
 
 The treaty calendar's rules (when a report is due, how months add up) live in ``schedules``;
 functions here take the dates they need as parameters, so the import direction stays inward.
@@ -24,12 +25,10 @@ from sqlalchemy import (
     RowMapping,
     String,
     cast,
-    false,
     func,
     literal,
     or_,
     select,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -52,13 +51,18 @@ from storage.models import (
     Obligation,
     Report,
     ReportKind,
-    Role,
     State,
     StateStatus,
-    Visibility,
 )
 from storage.search_index import among, plan_for_the_words, rare_word_ids
 from storage.states import latest_deadline
+from storage.visibility import (
+    Viewer,
+    contacts_visible_to,
+    reminders_visible_to,
+    reports_visible_to,
+    visible_to,
+)
 
 T = TypeVar("T")
 
@@ -82,69 +86,6 @@ REGIONS: Mapping[str, tuple[str, ...]] = {
 # A reminder about the annual report covering a year carries this item id (see schedules.calendar).
 ANNUAL_ITEM = "art7-annual-{year}"
 ESCALATION = "escalation"
-
-
-# --- who is looking ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is asking: their role (None for someone who is not a contact) and their State."""
-
-    role: Role | None
-    state: str | None = None
-
-    @property
-    def sees_everything(self) -> bool:
-        return self.role in (Role.COORDINATOR, Role.ISU)
-
-    @classmethod
-    def of(cls, contact: Contact | None) -> Viewer:
-        """The viewer a contact is; an inactive or forgotten contact is nobody."""
-        if contact is None or not contact.active or contact.forgotten_at is not None:
-            return STRANGER
-        return cls(contact.role, contact.state_iso3)
-
-
-ISU = Viewer(Role.ISU)
-STRANGER = Viewer(None)
-SHARED_WITH_STATES = (Visibility.PUBLIC, Visibility.STATES_PARTIES)
-
-
-def visible_to(viewer: Viewer) -> ColumnElement[bool]:
-    """The needs and offers a viewer may see, as a condition on ``Entry``.
-
-    Coordinators and the ISU see everything. A delegate sees what is shared with the States
-    Parties or the public; a partner what is public; anyone else nothing. A record marked
-    ``coordinators`` is seen by the Coordinators and the ISU only, even by the delegates of the
-    State it is about: "coordinators only" is never widened by ownership.
-    """
-    if viewer.sees_everything:
-        return true()
-    if viewer.role is Role.DELEGATE:
-        return Entry.visibility.in_(SHARED_WITH_STATES)
-    if viewer.role is Role.PARTNER:
-        return Entry.visibility == Visibility.PUBLIC
-    return false()
-
-
-def contacts_visible_to(viewer: Viewer) -> ColumnElement[bool]:
-    """People's details: Coordinators and the ISU see all, a delegate their own State's."""
-    if viewer.sees_everything:
-        return true()
-    if viewer.role is Role.DELEGATE and viewer.state:
-        return Contact.state_iso3 == viewer.state
-    return false()
-
-
-def reports_visible_to(viewer: Viewer) -> ColumnElement[bool]:
-    """Article 7 reports are published by the UN; any contact may see which were received."""
-    return false() if viewer.role is None else true()
-
-
-def reminders_visible_to(viewer: Viewer, state: str) -> bool:
-    """Who was reminded and when: the Coordinators, the ISU and the State's own delegates."""
-    return viewer.sees_everything or (viewer.role is Role.DELEGATE and viewer.state == state)
 
 
 # --- needs and offers ----------------------------------------------------------------------

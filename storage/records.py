@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import Actor, record_change, snapshot
 from storage.models import (
     AssistanceRecord,
+    AuditEntry,
     Entry,
     EntryKind,
     EntryStatus,
@@ -21,10 +22,16 @@ from storage.models import (
 )
 
 REFERENCE_PREFIX = {EntryKind.NEED: "N", EntryKind.OFFER: "C"}
+_REFERENCE_LOCK = 0x43434D  # "CCM": PostgreSQL advisory locks of entry references
+_CHUNK = 500  # keeps IN (...) lists well under SQLite's and asyncpg's parameter limits
 
 
 class UnknownReference(LookupError):
     """No need or offer carries that reference."""
+
+
+class ChangedMeanwhile(RuntimeError):
+    """An entry changed after an import read it; the import must be checked again."""
 
 
 def format_reference(kind: EntryKind, year: int, number: int) -> str:
@@ -36,8 +43,13 @@ def normalise_reference(text: str) -> str:
 
 
 async def _next_number(session: AsyncSession, kind: EntryKind, year: int) -> int:
-    # Writers on SQLite hold the database lock (BEGIN IMMEDIATE); on PostgreSQL the unique
-    # constraint on (kind, ref_year, ref_number) turns a rare race into a retryable error.
+    # Writers on SQLite hold the database lock (BEGIN IMMEDIATE). On PostgreSQL a lock per kind
+    # and year, held to the end of the transaction, keeps two writers from taking one number:
+    # without it a delegate's need recorded during an import would wait on the import's rows
+    # and then fail on the unique constraint on (kind, ref_year, ref_number).
+    if session.get_bind().dialect.name == "postgresql":
+        key = year * len(REFERENCE_PREFIX) + list(REFERENCE_PREFIX).index(kind)
+        await session.execute(select(func.pg_advisory_xact_lock(_REFERENCE_LOCK, key)))
     current = await session.scalar(
         select(func.max(Entry.ref_number)).where(Entry.kind == kind, Entry.ref_year == year)
     )
@@ -64,6 +76,114 @@ async def add_entry(session: AsyncSession, actor: Actor, now: datetime, **fields
     return entry
 
 
+async def add_entries(
+    session: AsyncSession, actor: Actor, now: datetime, kind: EntryKind, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Store many new entries of one kind, numbered in one go: an import's rows, written in a
+    few statements so the transaction that publishes them stays short."""
+    if not rows:
+        return
+    year = now.year
+    first = await _next_number(session, kind, year)
+    values = [
+        _with_defaults(Entry.__table__, fields)
+        | {
+            "kind": kind,
+            "ref_year": year,
+            "ref_number": first + index,
+            "reference": format_reference(kind, year, first + index),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for index, fields in enumerate(rows)
+    ]
+    await session.execute(insert(Entry), values)
+    ids = dict(
+        (
+            await session.execute(
+                select(Entry.ref_number, Entry.id).where(
+                    Entry.kind == kind, Entry.ref_year == year, Entry.ref_number >= first
+                )
+            )
+        ).tuples()
+    )
+    created = [Entry(id=ids[value["ref_number"]], **value) for value in values]
+    await _audit(session, actor, now, [(entry, None) for entry in created])
+
+
+async def update_entries(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    changes: Sequence[tuple[Entry, dict[str, Any]]],
+) -> None:
+    """Apply an import's changes to entries it read earlier, in a few statements.
+
+    Raises :class:`ChangedMeanwhile` when one of them was changed after it was read.
+    """
+    if not changes:
+        return
+    seen = {entry.id: entry.updated_at for entry, _ in changes}
+    ids = list(seen)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = await session.execute(
+            select(Entry.id, Entry.reference, Entry.updated_at).where(Entry.id.in_(chunk))
+        )
+        for entry_id, reference, updated_at in rows.tuples():
+            if updated_at != seen[entry_id]:
+                raise ChangedMeanwhile(reference)
+    columns = [attribute.key for attribute in Entry.__mapper__.column_attrs]
+    audited = []
+    for entry, fields in changes:
+        stored = {name: getattr(entry, name) for name in columns}
+        audited.append((Entry(**stored | fields | {"updated_at": now}), snapshot(entry)))
+    await session.execute(
+        update(Entry), [{"id": entry.id, **fields, "updated_at": now} for entry, fields in changes]
+    )
+    await _audit(session, actor, now, audited)
+
+
+def _with_defaults(table: Table, fields: dict[str, Any]) -> dict[str, Any]:
+    """Every column of a new row, so one statement inserts them all and the audit sees them."""
+    row: dict[str, Any] = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        default = column.default
+        if column.key in fields:
+            row[column.key] = fields[column.key]
+        elif default is not None and default.is_callable:
+            row[column.key] = default.arg(None)  # type: ignore[attr-defined]
+        else:
+            row[column.key] = default.arg if default is not None else None  # type: ignore[attr-defined]
+    return row
+
+
+async def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    rows: Sequence[tuple[Entry, dict[str, Any] | None]],
+) -> None:
+    """What ``record_change`` adds for each row, inserted in one statement."""
+    entries = [
+        {
+            "at": now,
+            "actor_id": actor.contact_id,
+            "actor": actor.label,
+            "via": actor.via,
+            "entity": Entry.__tablename__,
+            "entity_id": str(entry.id),
+            "action": "create" if before is None else "update",
+            "before": before,
+            "after": snapshot(entry),
+        }
+        for entry, before in rows
+    ]
+    await session.execute(insert(AuditEntry), entries)
+
+
 async def entry_by_reference(session: AsyncSession, reference: str) -> Entry:
     entry = await session.scalar(
         select(Entry).where(Entry.reference == normalise_reference(reference))
@@ -76,6 +196,10 @@ async def entry_by_reference(session: AsyncSession, reference: str) -> Entry:
 async def update_entry(
     session: AsyncSession, actor: Actor, now: datetime, entry: Entry, **changes: Any
 ) -> Entry:
+    """Apply the changes; one that changes nothing writes nothing, not even an audit row."""
+    changes = {k: v for k, v in changes.items() if getattr(entry, k) != v}
+    if not changes:
+        return entry
     before = snapshot(entry)
     for name, value in changes.items():
         setattr(entry, name, value)

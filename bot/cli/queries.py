@@ -48,9 +48,10 @@ from handlers.stats import (
 )
 from storage.contacts import contact_by_email
 from storage.models import Category, Entry, EntryKind, EntryStatus, ReportKind
-from storage.queries import ISU, MAX_PAGE, REGIONS, Viewer, entries, state_names, state_overview
+from storage.queries import MAX_PAGE, REGIONS, entries, state_names, state_overview
 from storage.state_names import resolve_state_code
 from storage.states import latest_deadline
+from storage.visibility import ISU, Viewer
 
 F = TypeVar("F", bound=Callable[..., Any])
 # --json is read by programs: it says the same whatever CCM_ISU_LANGUAGE is.

@@ -69,7 +69,7 @@ from storage.digest import (
     settled,
 )
 from storage.models import Contact, DigestSend, Role, Via
-from storage.queries import Viewer
+from storage.visibility import Viewer
 
 __all__ = [
     "BAR_WIDTH",

@@ -77,8 +77,8 @@ from bot.slack.texts import (
     settled_note,
     stranger_reply,
     trouble_reply,
-    unknown_reference,
 )
+from handlers.assistance import editable
 from handlers.conversation import Conversation
 from handlers.digest import digest_switch
 from handlers.drafts import nothing_pending
@@ -90,8 +90,7 @@ from handlers.turns import Speaker, Turn, identify
 from handlers.understanding.keywords import Intent
 from schedules.clock import Clock
 from storage.db import Store
-from storage.models import Draft, DraftStatus, Entry, EntryKind, Via
-from storage.records import UnknownReference, entry_by_reference
+from storage.models import Draft, DraftStatus, EntryKind, Via
 from storage.state_names import resolve_state_code
 
 log = logging.getLogger(__name__)
@@ -542,17 +541,9 @@ class SlackBot:
             )
             return
         async with self.store.transaction() as session:
-            try:
-                entry: Entry | None = await entry_by_reference(session, click.value)
-            except UnknownReference:
-                entry = None
-        mine = entry is not None and (
-            (entry.state_iso3 is not None and entry.state_iso3 == speaker.state)
-            or entry.logged_by_id == speaker.contact_id
-        )
-        if entry is None or not mine:
-            # Someone else's record is not shown, not even its existence.
-            await self.post(client, channel, unknown_reference(t, click.value), **where)
+            entry = await editable(session, speaker, click.value)
+        if isinstance(entry, Reply):
+            await self.post(client, channel, entry, **where)
             return
         edited = replace(context, reference=entry.reference)
         await self.open_entry_modal(

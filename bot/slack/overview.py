@@ -19,6 +19,7 @@ from schedules.planner import calendar_of
 from storage.models import CustomDeadline, Entry, EntryKind, EntryStatus, ReportKind
 from storage.records import reports_of
 from storage.states import state_by_code
+from storage.visibility import visible_to
 
 RECENT_REPORTS = 5
 
@@ -76,7 +77,11 @@ async def overview_of(session: AsyncSession, speaker: Speaker, now: datetime) ->
         mine.append(Entry.state_iso3 == speaker.state)
     rows = await session.scalars(
         select(Entry)
-        .where(or_(*mine), Entry.status.in_([EntryStatus.OPEN, EntryStatus.IN_DISCUSSION]))
+        .where(
+            or_(*mine),
+            visible_to(speaker.viewer),
+            Entry.status.in_([EntryStatus.OPEN, EntryStatus.IN_DISCUSSION]),
+        )
         .order_by(Entry.created_at.desc(), Entry.id.desc())
     )
     entries = tuple(OpenEntry(e.reference, e.kind, e.status, e.description) for e in rows)

@@ -54,15 +54,9 @@ from handlers.stats import (
 from handlers.understanding import Intent, understand
 from schedules.calendar import annual_report_due
 from storage.models import Entry, EntryKind, Role, State, Visibility
-from storage.queries import (
-    Filters,
-    Viewer,
-    entries,
-    reminders_visible_to,
-    state_names,
-    state_overview,
-)
+from storage.queries import Filters, entries, state_names, state_overview
 from storage.state_names import resolve_state_code
+from storage.visibility import Viewer, reminders_visible_to
 
 Resolver = Callable[[str], str | None]
 

@@ -117,14 +117,6 @@ def trouble_reply(t: Translator) -> Reply:
     )
 
 
-def unknown_reference(t: Translator, reference: str) -> Reply:
-    return Reply(
-        t.language,
-        t.gettext("Unknown reference"),
-        t.gettext("I found no need or offer with the reference {reference}.", reference=reference),
-    )
-
-
 def invalid_email(t: Translator) -> str:
     return t.gettext(
         "Write an email address, e.g. {example}.", example=t.gettext("colleague@ministry.gov")

@@ -54,10 +54,10 @@ from storage.models import (
     Via,
     Visibility,
 )
-from storage.queries import Viewer
 from storage.records import add_entry, mark_report_submitted
 from storage.states import load_states
 from storage.treaty_data import TreatyData, load_treaty_data
+from storage.visibility import Viewer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ZONE = resolve_zone("Europe/Geneva")

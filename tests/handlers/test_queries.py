@@ -31,7 +31,7 @@ from handlers.tables import read_table
 from handlers.turns import Speaker
 from storage.db import Store
 from storage.models import Category, Entry, EntryKind, EntryStatus, Role, Visibility
-from storage.queries import ISU, STRANGER, Viewer
+from storage.visibility import ISU, STRANGER, Viewer
 from tests.handlers.test_stats import ISU as IMPORTER
 from tests.handlers.test_stats import import_examples, resolve_state
 
@@ -329,5 +329,5 @@ async def test_exports_follow_the_viewer(
 
 
 def test_viewer_of_a_speaker() -> None:
-    assert viewer_of(speaker(Role.DELEGATE, "LBN")) == Viewer(Role.DELEGATE, "LBN")
+    assert viewer_of(speaker(Role.DELEGATE, "LBN")) == Viewer(Role.DELEGATE, "LBN", 1)
     assert viewer_of(None) == STRANGER

@@ -29,10 +29,7 @@ from storage.models import (
     Visibility,
 )
 from storage.queries import (
-    ISU,
-    STRANGER,
     Filters,
-    Viewer,
     deadlines,
     entries,
     export_entries,
@@ -42,6 +39,7 @@ from storage.queries import (
     state_overview,
 )
 from storage.records import add_entry
+from storage.visibility import ISU, STRANGER, Viewer
 
 NOW = datetime(2027, 3, 31, 6, 0, tzinfo=UTC)
 PUBLIC, SHARED, SECRET = Visibility.PUBLIC, Visibility.STATES_PARTIES, Visibility.COORDINATORS

@@ -12,8 +12,9 @@ from storage import queries, search_index
 from storage.audit import SYSTEM
 from storage.db import Store
 from storage.models import Category, Entry, EntryKind
-from storage.queries import ISU, Filters, entries, export_entries
+from storage.queries import Filters, entries, export_entries
 from storage.records import add_entry
+from storage.visibility import ISU
 
 NOW = datetime(2027, 3, 31, 6, 0, tzinfo=UTC)
 
