@@ -54,14 +54,21 @@ ELLIPSIS = "…"
 KIND_LABELS = {EntryKind.NEED: _("Need"), EntryKind.OFFER: _("Offer")}
 
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+_FORMATTING = re.compile(r"[*_~`]")
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 # --- text ------------------------------------------------------------------------------------
 
 
 def escape(text: str) -> str:
-    """Make text safe for mrkdwn: no mentions, links or channel pings hidden in it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Make text safe for mrkdwn: no mentions, links or channel pings hidden in it, and shown
+    as typed. mrkdwn has no escape for its formatting characters (asterisk, underscore, tilde,
+    backquote): a zero-width space after each keeps them from pairing into bold, italics,
+    strike-through or code, and a copy of the text keeps the characters themselves.
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _FORMATTING.sub("\\g<0>" + ZERO_WIDTH_SPACE, text)
 
 
 def clip(text: str, limit: int) -> str:

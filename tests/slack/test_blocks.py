@@ -44,7 +44,10 @@ def valid_message(blocks: list[dict[str, Any]]) -> list[str]:
         ("<http://evil.example|Click here>", "&lt;http://evil.example|Click here&gt;"),
         ("<@U0ADMIN> & co", "&lt;@U0ADMIN&gt; &amp; co"),
         ("&lt; already escaped", "&amp;lt; already escaped"),
-        ("*bold* _it_ ~s~", "*bold* _it_ ~s~"),
+        (
+            "*bold* _it_ ~s~ `code`",
+            "*\u200bbold*\u200b _\u200bit_\u200b ~\u200bs~\u200b `\u200bcode`\u200b",
+        ),
     ],
 )
 def test_escape_leaves_no_mention_or_link(typed: str, shown: str) -> None:
