@@ -433,11 +433,7 @@ async def state_overview(session: AsyncSession, iso3: str, viewer: Viewer) -> St
         )
         .order_by(Contact.name, Contact.id)
     )
-    customs = await session.scalars(
-        select(CustomDeadline)
-        .where(CustomDeadline.state_iso3 == state.iso3)
-        .order_by(CustomDeadline.due, CustomDeadline.id)
-    )
+    customs = await custom_deadlines_of(session, state.iso3)
     last_reminder = last_answer = None
     if reminders_visible_to(viewer, state.iso3):
         last_reminder = await session.scalar(
@@ -461,7 +457,7 @@ async def state_overview(session: AsyncSession, iso3: str, viewer: Viewer) -> St
         offers=listed[EntryKind.OFFER],
         offers_total=totals[EntryKind.OFFER],
         contacts=list(people.all()),
-        custom_deadlines=list(customs.all()),
+        custom_deadlines=list(customs),
         last_reminder_at=last_reminder,
         last_answer_at=last_answer,
     )
@@ -617,6 +613,34 @@ async def deadlines(session: AsyncSession, *, start: date, end: date) -> list[De
     for custom, name in customs.all():
         found.append(Deadline(custom.state_iso3, name, custom.due, None, custom.title))
     return sorted(found, key=lambda d: (d.due, d.name, d.article or 0, d.title))
+
+
+async def open_entries_of(session: AsyncSession, viewer: Viewer) -> Sequence[Entry]:
+    """The open needs and offers of the viewer's State and those they logged, that they may
+    see, newest first: a delegate's own list (the Home tab, ``/ccm my``)."""
+    mine: list[ColumnElement[bool]] = []
+    if viewer.contact_id is not None:
+        mine.append(Entry.logged_by_id == viewer.contact_id)
+    if viewer.state:
+        mine.append(Entry.state_iso3 == viewer.state)
+    if not mine:
+        return []
+    rows = await session.scalars(
+        select(Entry)
+        .where(or_(*mine), visible_to(viewer), Entry.status.in_(ACTIVE_STATUSES))
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+    )
+    return rows.all()
+
+
+async def custom_deadlines_of(session: AsyncSession, iso3: str) -> Sequence[CustomDeadline]:
+    """The dates the ISU added for a State, soonest first."""
+    rows = await session.scalars(
+        select(CustomDeadline)
+        .where(CustomDeadline.state_iso3 == iso3)
+        .order_by(CustomDeadline.due, CustomDeadline.id)
+    )
+    return rows.all()
 
 
 # --- the ISU's yearly figures --------------------------------------------------------------

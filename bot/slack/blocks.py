@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from bot.slack import ids
-from bot.slack.overview import Overview
 from bot.slack.payloads import ModalContext
 from handlers.entry_form import (
     ARTICLE_LABELS,
@@ -25,6 +24,7 @@ from handlers.entry_form import (
     VISIBILITY_LABELS,
 )
 from handlers.i18n import Translator, _, translator
+from handlers.overview import Overview
 from handlers.reminders import item_title, timing
 from handlers.replies import Choice, Reply
 from handlers.understanding.keywords import Intent

@@ -43,7 +43,6 @@ from bot.slack.blocks import (
     settled_blocks,
     shared_blocks,
 )
-from bot.slack.overview import overview_of
 from bot.slack.payloads import (
     Click,
     Command,
@@ -84,6 +83,7 @@ from handlers.digest import digest_switch
 from handlers.drafts import nothing_pending
 from handlers.entry_form import draft_form, entry_form
 from handlers.i18n import language_or_default, translator
+from handlers.overview import overview_of
 from handlers.queries import ExportKind, answer, export_table, viewer_of
 from handlers.replies import Reply
 from handlers.turns import Speaker, Turn, identify

@@ -23,9 +23,9 @@ from bot.slack.blocks import (
     report_date_modal,
     settled_blocks,
 )
-from bot.slack.overview import OpenEntry, Overview
 from bot.slack.payloads import Click, Command, DirectMessage, ModalContext, Posted, Submission
 from handlers.i18n import translator
+from handlers.overview import OpenEntry, Overview
 from handlers.replies import Choice, Reply, Section
 from handlers.understanding.keywords import Intent
 from schedules.dispatch import ReminderItem

@@ -9,17 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.turns import Speaker
 from schedules.calendar import open_items
 from schedules.dispatch import ReminderItem
 from schedules.planner import calendar_of
-from storage.models import CustomDeadline, Entry, EntryKind, EntryStatus, ReportKind
+from storage.models import EntryKind, EntryStatus, ReportKind
+from storage.queries import custom_deadlines_of, open_entries_of
 from storage.records import reports_of
 from storage.states import state_by_code
-from storage.visibility import visible_to
 
 RECENT_REPORTS = 5
 
@@ -54,11 +53,7 @@ async def overview_of(session: AsyncSession, speaker: Speaker, now: datetime) ->
     state = await state_by_code(session, speaker.state) if speaker.state else None
     if state is not None and state.entry_into_force is not None:
         reports = [r for r in await reports_of(session, state.iso3) if r.submitted_on]
-        customs = (
-            await session.scalars(
-                select(CustomDeadline).where(CustomDeadline.state_iso3 == state.iso3)
-            )
-        ).all()
+        customs = await custom_deadlines_of(session, state.iso3)
         name = state.name(speaker.language)
         due = [
             ReminderItem(item.state, name, item.item, "", item.due, item.title)
@@ -72,17 +67,8 @@ async def overview_of(session: AsyncSession, speaker: Speaker, now: datetime) ->
             for r in sorted(reports, key=lambda r: r.submitted_on or today, reverse=True)
             if r.submitted_on is not None
         ][:RECENT_REPORTS]
-    mine: list[ColumnElement[bool]] = [Entry.logged_by_id == speaker.contact_id]
-    if speaker.state:
-        mine.append(Entry.state_iso3 == speaker.state)
-    rows = await session.scalars(
-        select(Entry)
-        .where(
-            or_(*mine),
-            visible_to(speaker.viewer),
-            Entry.status.in_([EntryStatus.OPEN, EntryStatus.IN_DISCUSSION]),
-        )
-        .order_by(Entry.created_at.desc(), Entry.id.desc())
+    entries = tuple(
+        OpenEntry(e.reference, e.kind, e.status, e.description)
+        for e in await open_entries_of(session, speaker.viewer)
     )
-    entries = tuple(OpenEntry(e.reference, e.kind, e.status, e.description) for e in rows)
     return Overview(speaker.state_name, today, tuple(due), tuple(submitted), entries)
