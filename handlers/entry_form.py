@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from babel.numbers import list_currencies
 
 from handlers.i18n import Translator, _
+from handlers.money import AmountProblem, check_amount, explain, read_amount
 from handlers.understanding import parse_amount
 from storage.models import Category, Entry, EntryKind, EntryStatus, Visibility
 
@@ -153,13 +154,11 @@ def check_entry_fields(fields: Mapping[str, str], kind: EntryKind, t: Translator
     currency = (fields.get("currency") or "").strip().upper()
     values["amount"] = values["currency"] = None
     if amount_text:
-        parsed = parse_amount(f"{amount_text} {currency}".strip())
-        number = parsed[0] if parsed else _plain_decimal(amount_text)
-        if number is None or number <= 0:
-            errors["amount"] = t.gettext("Write the amount as a number, e.g. 250000.")
+        amount, currency = _amount(amount_text, currency)
+        if isinstance(amount, AmountProblem):
+            errors["amount"] = explain(amount, t)
         else:
-            values["amount"] = number
-            currency = currency or (parsed[1] if parsed else "")
+            values["amount"] = amount
             if currency not in list_currencies():
                 errors["currency"] = t.gettext("Give the currency as a code, e.g. USD or EUR.")
             values["currency"] = currency
@@ -185,8 +184,15 @@ def check_entry_fields(fields: Mapping[str, str], kind: EntryKind, t: Translator
     return Checked(values, errors)
 
 
-def _plain_decimal(text: str) -> Decimal | None:
-    try:
-        return Decimal(text.replace(" ", "").replace(",", ""))
-    except InvalidOperation:
-        return None
+def _amount(text: str, currency: str) -> tuple[Decimal | AmountProblem, str]:
+    """The amount field, and the currency typed in it when the currency field has none.
+
+    A figure on its own ("250 000,50", "1,5 million") or with its currency ("2 M USD",
+    "€1.2m", as a sentence writes it); either way the one amount rule judges the value.
+    """
+    amount = read_amount(text)
+    if amount is AmountProblem.NOT_A_NUMBER:
+        found = parse_amount(text)
+        if found is not None:
+            return check_amount(found[0]), currency or found[1]
+    return amount, currency

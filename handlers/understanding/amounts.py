@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from babel.numbers import get_currency_name, get_currency_symbol, list_currencies
 
@@ -90,36 +90,38 @@ _CODE_AFTER = re.compile(r"[a-z]{3}(?![a-z0-9])")
 _CODE_BEFORE = re.compile(r"(?<![a-z0-9])[a-z]{3}$")
 
 # Thousands grouped by one repeated separator (space, comma, dot, apostrophe), or plain digits;
-# either with an optional decimal part. Every quantifier is bounded by a distinct character,
-# so the scan stays linear on long text.
+# either with an optional decimal part, and an exponent ("1e308") so that E notation is read as
+# one figure, never as "308". ASCII digits only, as schedules.periods reads them. Every
+# quantifier is bounded by a distinct character, so the scan stays linear on long text.
 _NUMBER = re.compile(
     r"(?<![\d.,'])(?:"
-    r"(?P<grouped>[1-9]\d{0,2}(?P<sep>[ ,.'])\d{3}(?:(?P=sep)\d{3})*)"
-    r"(?:(?P<gdec>[.,])(?P<gfrac>\d+))?"
-    r"|(?P<plain>\d+)(?:[.,](?P<pfrac>\d+))?"
-    r")(?!\d)"
+    r"(?P<grouped>[1-9][0-9]{0,2}(?P<sep>[ ,.'])[0-9]{3}(?:(?P=sep)[0-9]{3})*)"
+    r"(?:(?P<gdec>[.,])(?P<gfrac>[0-9]+))?"
+    r"|(?P<plain>[0-9]+)(?:[.,](?P<pfrac>[0-9]+))?"
+    r")(?P<exponent>e[+-]?[0-9]+)?(?!\d)"
 )
 
+# Powers of ten, so that "1,5 million" is built exactly from its digits (Decimal("1.5E6")).
 _MULTIPLIERS = {
-    "k": 1_000,
-    "thousand": 1_000,
-    "mille": 1_000,
-    "mil": 1_000,
-    "m": 1_000_000,
-    "mn": 1_000_000,
-    "mio": 1_000_000,
-    "million": 1_000_000,
-    "millions": 1_000_000,
-    "millon": 1_000_000,
-    "millones": 1_000_000,
-    "bn": 1_000_000_000,
-    "billion": 1_000_000_000,
-    "billions": 1_000_000_000,
-    "milliard": 1_000_000_000,
-    "milliards": 1_000_000_000,
-    "mil millones": 1_000_000_000,
-    "millardo": 1_000_000_000,
-    "millardos": 1_000_000_000,
+    "k": 3,
+    "thousand": 3,
+    "mille": 3,
+    "mil": 3,
+    "m": 6,
+    "mn": 6,
+    "mio": 6,
+    "million": 6,
+    "millions": 6,
+    "millon": 6,
+    "millones": 6,
+    "bn": 9,
+    "billion": 9,
+    "billions": 9,
+    "milliard": 9,
+    "milliards": 9,
+    "mil millones": 9,
+    "millardo": 9,
+    "millardos": 9,
 }
 _MULTIPLIER = re.compile(
     r"\s*(?P<word>" + build_alternation(_MULTIPLIERS) + r")\.?(?![a-z0-9])"
@@ -127,8 +129,7 @@ _MULTIPLIER = re.compile(
 )
 
 _CONTEXT = 8  # spaces allowed between a number and its currency
-# No pledge reaches 10**15; with a multiplier (10**9 at most) that stays within Decimal's
-# default 28-digit precision, so arithmetic and quantize() are exact.
+# In running text a longer figure is a serial number, not money, even next to a currency.
 _MAX_DIGITS = 15
 
 
@@ -201,20 +202,32 @@ def _currency_before(original: str, folded: str, position: int) -> tuple[str, in
     return None
 
 
-def _value(number: re.Match[str]) -> Decimal | None:
+def _figure(number: re.Match[str]) -> tuple[str, str] | None:
+    """The integer digits and the figure as Decimal reads it ("250000.50", "1.5e6"), or None
+    for "1,234,56", where no reading is safe."""
     if number["grouped"] is not None:
         if number["gdec"] == number["sep"]:
-            return None  # "1,234,56": no reading is safe
+            return None
         digits = number["grouped"].replace(number["sep"], "")
         fraction = number["gfrac"]
     else:
         digits, fraction = number["plain"], number["pfrac"]
-    if len(digits) > _MAX_DIGITS:
-        return None  # a serial number, not money; also keeps Decimal within its precision
-    try:
-        return Decimal(f"{digits}.{fraction}" if fraction else digits)
-    except InvalidOperation:  # pragma: no cover - the regex admits digits only
-        return None
+    return digits, (f"{digits}.{fraction}" if fraction else digits) + (number["exponent"] or "")
+
+
+def _value(figure: str, exponent: bool, multiplier: re.Match[str] | None) -> Decimal:
+    """The figure's exact value, times its multiplier, written in plain digits.
+
+    A figure in E notation is kept as written (1E+308), multiplier or not: the amount rule
+    refuses it and says to write the figure out, rather than anyone guessing what it meant.
+    """
+    if exponent:
+        return Decimal(figure)
+    power = _MULTIPLIERS[re.sub(r"\s+", " ", multiplier["word"])] if multiplier else 0
+    # Built from the string and printed with "f", never multiplied: exact at any length.
+    value = Decimal(format(Decimal(f"{figure}E{power}"), "f"))
+    whole = value.to_integral_value()
+    return whole if value == whole else value  # "€1.2m" is 1200000, not 1200000.0
 
 
 def _is_negative(folded: str, position: int) -> bool:
@@ -224,24 +237,23 @@ def _is_negative(folded: str, position: int) -> bool:
     return position == 1 or not _is_word_char(folded[position - 2])
 
 
-def _tidy_amount(amount: Decimal) -> Decimal:
-    return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount
-
-
 def find_amount(original: str, folded: str) -> FoundAmount | None:
     """The first positive amount with a currency next to it: before ("USD 10", "€1.2m")
-    or after ("250 000 $US", "1,5 million d'euros")."""
+    or after ("250 000 $US", "1,5 million d'euros").
+
+    The amount is what was written, exactly: the amount rule (handlers.money) judges it, so
+    "0.001 USD" or "USD 1e308" is answered with how to write it, not dropped or rounded.
+    """
     for number in _NUMBER.finditer(folded):
-        value = _value(number)
-        if value is None:
+        figure = _figure(number)
+        if figure is None or len(figure[0]) > _MAX_DIGITS:
             continue
         start, end = number.span()
         negative = _is_negative(folded, start)
         sign_start = start - 1 if negative else start
         multiplier = _MULTIPLIER.match(folded, end)
         after = multiplier.end() if multiplier else end
-        if multiplier:
-            value *= _MULTIPLIERS[re.sub(r"\s+", " ", multiplier["word"])]
+        value = _value(figure[1], bool(number["exponent"]), multiplier)
 
         before = _currency_before(original, folded, sign_start)
         if before is not None:
@@ -260,7 +272,7 @@ def find_amount(original: str, folded: str) -> FoundAmount | None:
             found = FoundAmount(value, code, sign_start, span_end)
         if negative or found.amount <= 0:
             continue
-        return FoundAmount(_tidy_amount(found.amount), found.currency, found.start, found.end)
+        return found
     return None
 
 
@@ -269,3 +281,24 @@ def parse_amount(text: str) -> tuple[Decimal, str] | None:
     original = normalise(text)
     found = find_amount(original, fold(original))
     return None if found is None else (found.amount, found.currency)
+
+
+def read_figure(text: str) -> Decimal | None:
+    """The signed number that is the whole of ``text``, maybe with a multiplier ("250 000",
+    "-5", "1,5 million"), exactly; None for anything else (words, NaN, E notation, a currency).
+
+    No length limit here: a form field holds one figure, and a long one is too large, not a
+    serial number.
+    """
+    folded = fold(normalise(text)).strip()
+    sign = folded[:1] if folded[:1] in ("-", "+") else ""
+    body = folded[len(sign) :].lstrip()
+    number = _NUMBER.match(body)
+    figure = None if number is None or number["exponent"] else _figure(number)
+    if number is None or figure is None:
+        return None
+    multiplier = _MULTIPLIER.match(body, number.end())
+    if (multiplier.end() if multiplier else number.end()) != len(body):
+        return None
+    value = _value(figure[1], False, multiplier)
+    return value.copy_negate() if sign == "-" else value  # exact, unlike unary minus

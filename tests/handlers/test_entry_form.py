@@ -121,3 +121,59 @@ def test_the_refusal_is_in_the_readers_language() -> None:
         edited(OFFER, {"description": ""}), EntryKind.OFFER, translator("fr")
     )
     assert checked.errors == {"description": "Veuillez décrire le besoin ou l'offre."}
+
+
+NEED = {"description": "Clearance in the north", "currency": "USD"}
+AS_A_NUMBER = "Write the amount as a number, e.g. 250000."
+CENTS = "Give the amount with two decimals at most (cents), such as 250000.50."
+ZEROS = "The amount must be less than 10,000,000,000,000; check the number of zeros."
+ABOVE_ZERO = "The amount must be more than 0; leave it out if it is unknown."
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        pytest.param("250 000", (Decimal(250000), "USD"), id="french-grouping"),
+        pytest.param("250.000,50", (Decimal("250000.50"), "USD"), id="continental-cents"),
+        pytest.param("1,5 million", (Decimal(1500000), "USD"), id="million"),
+        pytest.param("2 M EUR", (Decimal(2000000), "USD"), id="currency-field-wins"),
+        pytest.param("NaN", AS_A_NUMBER, id="nan"),
+        pytest.param("sNaN", AS_A_NUMBER, id="signalling-nan"),
+        pytest.param("Infinity", AS_A_NUMBER, id="infinity"),
+        pytest.param("1e308", AS_A_NUMBER, id="e-notation-not-308"),
+        pytest.param("USD 1E+2", AS_A_NUMBER, id="e-notation-with-its-currency"),
+        pytest.param("0.001", CENTS, id="not-stored-as-0"),
+        pytest.param("0.001 USD", CENTS, id="not-stored-as-0-with-its-currency"),
+        pytest.param("99999999999999999999", ZEROS, id="not-stored-as-1e20"),
+        pytest.param("100000000000000", ZEROS, id="not-an-overflow-at-confirm"),
+        pytest.param("-0", ABOVE_ZERO, id="minus-zero"),
+    ],
+)
+def test_the_amount_field_keeps_what_the_store_holds_or_says_how_to_fix_it(
+    amount: str, expected: tuple[Decimal, str] | str
+) -> None:
+    checked = check_entry_fields(NEED | {"amount": amount}, EntryKind.NEED, translator("en"))
+    if isinstance(expected, str):
+        assert checked.errors == {"amount": expected}
+        assert checked.values["amount"] is None
+    else:
+        assert checked.errors == {}
+        assert (checked.values["amount"], checked.values["currency"]) == expected
+
+
+def test_the_currency_typed_with_the_amount_is_taken_when_its_field_is_empty() -> None:
+    fields = {"description": "Deminers", "amount": "€1.2m"}
+    checked = check_entry_fields(fields, EntryKind.NEED, translator("en"))
+    assert (checked.errors, checked.values["amount"], checked.values["currency"]) == (
+        {},
+        Decimal(1200000),
+        "EUR",
+    )
+
+
+def test_the_amount_refusal_is_in_the_readers_language() -> None:
+    checked = check_entry_fields(NEED | {"amount": "0,001"}, EntryKind.NEED, translator("fr"))
+    assert checked.errors == {
+        "amount": "Indiquez le montant avec deux décimales au plus (les centimes), par exemple "
+        "250000,50."
+    }

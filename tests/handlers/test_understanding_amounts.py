@@ -52,6 +52,10 @@ from handlers.understanding import parse_amount
         pytest.param("en 2026, 500 EUR", "500", "EUR", id="year-then-amount"),
         pytest.param("-5 USD then USD 7", "7", "USD", id="skips-negative-takes-next"),
         pytest.param("USD 1,2345", "1.2345", "USD", id="irregular-grouping-is-decimal"),
+        pytest.param("0.001 USD", "0.001", "USD", id="too-precise-read-as-written"),
+        pytest.param("USD 0,0000001", "0.0000001", "USD", id="tiny-read-as-written"),
+        pytest.param("1.23456789 million EUR", "1234567.89", "EUR", id="multiplied-exactly"),
+        pytest.param("le 3e rapport : 500 EUR", "500", "EUR", id="french-ordinal-is-no-exponent"),
     ],
 )
 def test_parse_amount_reads(text: str, amount: str, currency: str) -> None:
@@ -62,6 +66,22 @@ def test_parse_amount_keeps_the_cents_exactly() -> None:
     found = parse_amount("250.000,50 EUR")
     assert found is not None
     assert str(found[0]) == "250000.50"
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        pytest.param("we need 1e308 USD", "1E+308", id="e-notation-before-currency"),
+        pytest.param("USD 1E+2 for clearance", "1E+2", id="e-notation-after-currency"),
+        pytest.param("1.5e6 euros", "1.5E+6", id="e-notation-with-a-mantissa"),
+        pytest.param("USD 1e999999999", "1E+999999999", id="e-notation-beyond-decimal-context"),
+    ],
+)
+def test_e_notation_is_one_figure_kept_as_written(text: str, written: str) -> None:
+    """Never its exponent ("308") nor a guess; the amount rule refuses it (see test_money)."""
+    found = parse_amount(text)
+    assert found is not None
+    assert str(found[0]) == written
 
 
 def test_parse_amount_tidies_whole_multiples() -> None:
