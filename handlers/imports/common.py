@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from typing import TypeVar
@@ -19,6 +19,7 @@ from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.money import CENT, MAX_AMOUNT, AmountProblem, check_amount
 from handlers.tables import Row
 from schedules.zones import UnknownZone, resolve_zone
 from storage.audit import Actor
@@ -27,7 +28,6 @@ E = TypeVar("E", bound=StrEnum)
 
 LANGUAGES = ("en", "fr", "es")
 FIRST_YEAR, LAST_YEAR = 2008, 2100  # the Convention was adopted in 2008
-MAX_AMOUNT = Decimal(10) ** 14  # Numeric(16, 2)
 ARTICLES = (3, 4, 5, 6)
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -35,8 +35,15 @@ _DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 # 250000 | 250,000 | 250 000 (also no-break and thin spaces, as French Excel writes) | 250'000,
 # each with an optional decimal point; the grouping must be regular so 1,5 is not read as 15.
 _AMOUNT = re.compile(
-    r"^(?:\d+|\d{1,3}(?P<sep>[, \u00a0\u202f'\u2019])\d{3}(?:(?P=sep)\d{3})*)(?:\.\d+)?$"
+    r"^(?:[0-9]+|[0-9]{1,3}(?P<sep>[, \u00a0\u202f'\u2019])[0-9]{3}(?:(?P=sep)[0-9]{3})*)"
+    r"(?:\.[0-9]+)?$"
 )
+_AMOUNT_PROBLEMS = {
+    AmountProblem.NOT_A_NUMBER: "is not an amount; write it in digits",
+    AmountProblem.NOT_POSITIVE: "must be more than 0; leave it empty if unknown",
+    AmountProblem.TOO_PRECISE: "has more than 2 decimals; round it to cents",
+    AmountProblem.TOO_LARGE: f"is too large (the most is {MAX_AMOUNT - CENT:,}); check the zeros",
+}
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{6,20}$")
 
 
@@ -295,6 +302,8 @@ class Cells:
         return amount, currency
 
     def _amount(self, column: str, text: str) -> Decimal | None:
+        """A file's amount: digits with a point for decimals (how spreadsheets export), then
+        the amount rule every channel shares (handlers.money)."""
         hint = (
             "write digits such as 250000 or 250,000.00 (a point for decimals), with the "
             "currency in its own column"
@@ -302,18 +311,8 @@ class Cells:
         if not _AMOUNT.match(text):
             self.error(column, f"{column} {text!r} is not an amount; {hint}")
             return None
-        try:
-            amount = Decimal(re.sub(r"[, \u00a0\u202f'\u2019]", "", text))
-        except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-            self.error(column, f"{column} {text!r} is not an amount; {hint}")
-            return None
-        if amount <= 0:
-            self.error(column, f"{column} must be more than 0; leave it empty if unknown")
-            return None
-        if amount != amount.quantize(Decimal("0.01")):
-            self.error(column, f"{column} {text!r} has more than 2 decimals; round it to cents")
-            return None
-        if amount >= MAX_AMOUNT:
-            self.error(column, f"{column} {text!r} is too large; check the number of zeros")
+        amount = check_amount(Decimal(re.sub(r"[, \u00a0\u202f'\u2019]", "", text)))
+        if isinstance(amount, AmountProblem):
+            self.error(column, f"{column} {text!r} {_AMOUNT_PROBLEMS[amount]}")
             return None
         return amount
