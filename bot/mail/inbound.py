@@ -45,7 +45,8 @@ from bot.mail.answers import (
     refusal_notice,
 )
 from bot.mail.body import extract_reply, parse_message
-from bot.mail.classify import Classification, classify
+from bot.mail.bounces import notice_exists, read_proof, unproven_notice_id
+from bot.mail.classify import Classification, RecipientStatus, classify
 from bot.mail.digest import answer_digest_reply, is_digest_key
 from bot.mail.lmtp import DEFAULT_DATA_SIZE_LIMIT, LmtpServer, ReceivedMail
 from bot.mail.outgoing import MailQueue
@@ -430,25 +431,31 @@ class MailService:
         tell_isu: bool = True,
     ) -> _Outcome:
         english = reason.text(translator("en"))
-        notices: tuple[EmailMessage, ...] = ()
-        if tell_isu and self.settings.isu_email:
-            text = extract_reply(msg).text
-            notice = refusal_notice(
-                self.settings,
-                self.isu_t,
-                reason=reason.text(self.isu_t),
-                inbound_id=mail.id,
-                sender=_header(msg, "From") or mail.envelope_from,
-                subject=_header(msg, "Subject"),
-                text=_clean(text, MAX_REPLY_TEXT),
-                raw=mail.raw,
-                now=self.clock.now(),
-            )
-            notices = (notice,) if notice is not None else ()
+        notices = self._refusal_notices(mail, msg, reason) if tell_isu else ()
         sender = _sender(msg) or _header(msg, "From") or mail.envelope_from
         return _Outcome(
             InboundStatus.REFUSED, _clean(f"refused from {sender}: {english}"), "refused", notices
         )
+
+    def _refusal_notices(
+        self, mail: InboundMail, msg: EmailMessage, reason: _Reason
+    ) -> tuple[EmailMessage, ...]:
+        """The ISU's notice of a refused mail, with the original attached; none without
+        CCM_ISU_EMAIL."""
+        if not self.settings.isu_email:
+            return ()
+        notice = refusal_notice(
+            self.settings,
+            self.isu_t,
+            reason=reason.text(self.isu_t),
+            inbound_id=mail.id,
+            sender=_header(msg, "From") or mail.envelope_from,
+            subject=_header(msg, "Subject"),
+            text=_clean(extract_reply(msg).text, MAX_REPLY_TEXT),
+            raw=mail.raw,
+            now=self.clock.now(),
+        )
+        return (notice,) if notice is not None else ()
 
     # ------------------------------------------------------------------ bounces
 
@@ -466,19 +473,14 @@ class MailService:
                 InboundStatus.IGNORED, _clean(f"{head}; address kept"), f"bounce_{verdict}"
             )
 
-        message: Message | None = None
-        token = find_token(msg, mail.envelope_to)
-        if token is not None:
-            try:
-                message_key = verify_token(
-                    token, self.settings.signing_key, today=self.clock.now().date()
-                )
-            except InvalidToken as exc:
-                # Not a bounce of anything we sent, as far as we can tell: change nothing.
-                text = f"{head}; its conversation key is not valid ({exc.reason}): nothing marked"
-                return _Outcome(InboundStatus.IGNORED, _clean(text), "bounce_hard")
-            message = await session.get(Message, message_key)
-
+        now = self.clock.now()
+        proof = read_proof(
+            msg,
+            mail.envelope_to,
+            key=self.settings.signing_key,
+            today=now.date(),
+            max_age_days=self.max_token_age_days,
+        )
         contacts: list[Contact] = []
         for recipient in failed:
             if recipient.verdict != "hard":
@@ -486,46 +488,92 @@ class MailService:
             contact = await contact_by_email(session, recipient.recipient)
             if contact is not None and contact not in contacts:
                 contacts.append(contact)
-        if not failed and message is not None:
-            contact = await session.get(Contact, message.contact_id)
-            contacts += [contact] if contact is not None else []
+        if not failed:  # a report naming nobody: the reminders it returns name them
+            for key in proof.reminder_keys():
+                message = await session.get(Message, key)
+                contact = await session.get(Contact, message.contact_id) if message else None
+                if contact is not None and contact not in contacts:
+                    contacts.append(contact)
 
-        now = self.clock.now()
         marked: list[str] = []
+        unproven: list[str] = []
         notices: list[EmailMessage] = []
         for contact in contacts:
             if contact.email is None or contact.email_bouncing:
                 continue
-            before = snapshot(contact)
-            contact.email_bouncing = True
-            await session.flush()
-            record_change(session, SYSTEM, now, contact, "update", before)
+            if failed and not await proof.covers(session, contact.email):
+                unproven.append(contact.email)
+                notices += await self._unproven_bounce_notice(session, mail, msg, contact.email)
+                continue
             marked.append(contact.email)
-            alternate = (
-                await session.get(Contact, contact.alternate_id) if contact.alternate_id else None
-            )
-            diagnostic = next(
-                (r.diagnostic or r.status for r in failed if r.recipient.lower() == contact.email),
-                kind.reason,
-            )
-            notice = bouncing_notice(
-                self.settings,
-                self.isu_t,
-                name=contact.name,
-                email=contact.email,
-                state=contact.state_iso3,
-                diagnostic=diagnostic,
-                alternate=_describe(alternate),
-                now=now,
-            )
-            if notice is not None:
-                notices.append(notice)
+            notices += await self._mark_bouncing(session, contact, failed, kind.reason)
         text = (
             f"{head}; marked bouncing: {', '.join(marked)}"
             if marked
             else f"{head}; no contact to mark"
         )
+        if unproven:
+            log.warning(
+                "inbound mail #%d: a bounce names %s with no proof that we mailed them; "
+                "nothing marked (forged?)",
+                mail.id,
+                ", ".join(unproven),
+            )
+            text += f"; no proof that we mailed {', '.join(unproven)}: not marked"
         return _Outcome(InboundStatus.IGNORED, _clean(text), "bounce_hard", tuple(notices))
+
+    async def _mark_bouncing(
+        self,
+        session: AsyncSession,
+        contact: Contact,
+        failed: Sequence[RecipientStatus],
+        reason: str,
+    ) -> list[EmailMessage]:
+        """Mark a proven address bouncing (reminders go to the alternate); tell the ISU."""
+        assert contact.email is not None
+        now = self.clock.now()
+        before = snapshot(contact)
+        contact.email_bouncing = True
+        await session.flush()
+        record_change(session, SYSTEM, now, contact, "update", before)
+        alternate = (
+            await session.get(Contact, contact.alternate_id) if contact.alternate_id else None
+        )
+        diagnostic = next(
+            (r.diagnostic or r.status for r in failed if r.recipient.lower() == contact.email),
+            reason,
+        )
+        notice = bouncing_notice(
+            self.settings,
+            self.isu_t,
+            name=contact.name,
+            email=contact.email,
+            state=contact.state_iso3,
+            diagnostic=diagnostic,
+            alternate=_describe(alternate),
+            now=now,
+        )
+        return [notice] if notice is not None else []
+
+    async def _unproven_bounce_notice(
+        self, session: AsyncSession, mail: InboundMail, msg: EmailMessage, email: str
+    ) -> list[EmailMessage]:
+        """Tell the ISU of a report naming a contact without proof: once a day per address,
+        so a flood of forgeries is not a flood of notices."""
+        now = self.clock.now()
+        notice_id = unproven_notice_id(
+            email, now.astimezone(self.settings.zone).date(), self.settings.reply_domain
+        )
+        if await notice_exists(session, notice_id):
+            return []
+        reason = _Reason(
+            _("a bounce names {email} but proves no mail of ours to it (forged?); not marked"),
+            {"email": email},
+        )
+        notices = self._refusal_notices(mail, msg, reason)
+        for notice in notices:
+            notice.replace_header("Message-ID", notice_id)
+        return list(notices)
 
 
 def _describe(contact: Contact | None) -> str | None:

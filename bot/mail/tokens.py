@@ -34,8 +34,11 @@ __all__ = [
     "TOKEN_LENGTH",
     "InvalidToken",
     "find_token",
+    "find_tokens",
     "message_id_for",
+    "message_id_token",
     "reply_address_for",
+    "returned_message_ids",
     "sign_token",
     "subject_tag_for",
     "verify_token",
@@ -61,6 +64,10 @@ _ADDRESS_RE = re.compile(rf"(?<![a-z0-9._%+-])reply\+({_TOKEN})@", re.IGNORECASE
 _MESSAGE_ID_RE = re.compile(rf"<({_TOKEN})@[^<>@\s]+>", re.IGNORECASE)
 _SUBJECT_RE = re.compile(rf"\[\s*CCM-({_TOKEN})\s*\]", re.IGNORECASE)
 _TOKEN_RE = re.compile(_TOKEN)
+# A Message-ID line of a returned copy pasted as text below a plain-text bounce (qmail, Exim).
+_PASTED_MESSAGE_ID_RE = re.compile(r"^Message-ID:[ \t]*(<[^<>\s]{1,250}>)", re.I | re.M)
+# Keys read from one message at most: each costs an HMAC and, in a bounce, a lookup.
+_MAX_TOKENS = 8
 
 
 class InvalidToken(ValueError):
@@ -135,12 +142,8 @@ def _header_values(msg: Message, name: str) -> list[str]:
         return []
 
 
-def _first(pattern: re.Pattern[str], values: Iterable[str]) -> str | None:
-    for value in values:
-        match = pattern.search(value)
-        if match:
-            return match.group(1).lower()
-    return None
+def _all(pattern: re.Pattern[str], values: Iterable[str]) -> list[str]:
+    return [match.group(1).lower() for value in values for match in pattern.finditer(value)]
 
 
 def _embedded_original(msg: Message) -> Message | None:
@@ -158,39 +161,79 @@ def _embedded_original(msg: Message) -> Message | None:
     return None
 
 
-def find_token(msg: EmailMessage | Message, envelope_recipients: Iterable[str] = ()) -> str | None:
-    """The conversation key a message carries (lowercased, not yet verified), or None.
+def _returned_original(msg: Message) -> Message | None:
+    try:
+        return _embedded_original(msg)
+    except Exception:  # a truncated or hostile report part: nothing returned
+        return None
 
-    Looked for in order of trust: where the message was delivered (LMTP recipients,
-    Delivered-To, X-Original-To), the visible recipients, the thread headers (newest parent
-    first), the subject, and finally the returned headers inside a bounce.
+
+def _pasted_copies(msg: Message) -> list[str]:
+    """Message-IDs in the text parts: where plain-text bounces paste the returned message.
+    Read for bounces only: in a person's mail that would be quoted text."""
+    found: list[str] = []
+    for part in msg.walk():
+        if part.get_content_type() != "text/plain":
+            continue
+        try:
+            raw = part.get_payload(decode=True)
+        except Exception:
+            continue
+        if isinstance(raw, bytes):
+            text = raw.decode("utf-8", "replace")
+            found += (match.group(1) for match in _PASTED_MESSAGE_ID_RE.finditer(text))
+    return found
+
+
+def returned_message_ids(msg: EmailMessage | Message) -> tuple[str, ...]:
+    """The Message-IDs of the message a bounce returns (attached, or pasted as text), once each.
+
+    What a bounce says about itself proves nothing; one of *our* Message-IDs in it, matched to
+    the address we sent that mail to, shows it returns mail of ours.
+    """
+    original = _returned_original(msg)
+    attached = _header_values(original, "Message-ID") if original is not None else []
+    ids = [value.strip() for value in attached] + _pasted_copies(msg)
+    return tuple(dict.fromkeys(i for i in ids if i))[:_MAX_TOKENS]
+
+
+def find_tokens(
+    msg: EmailMessage | Message, envelope_recipients: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """Every conversation key a message carries (lowercased, not yet verified), once each.
+
+    In order of trust: where the message was delivered (LMTP recipients, Delivered-To,
+    X-Original-To), the visible recipients, the thread headers (newest parent first), the
+    subject, and finally the returned message inside a bounce.
     """
     recipients = [*envelope_recipients]
     for name in ("Delivered-To", "X-Original-To", "To", "Cc"):
         recipients += _header_values(msg, name)
-    found = _first(_ADDRESS_RE, recipients)
-    if found:
-        return found
-
     references = _header_values(msg, "In-Reply-To")
     for value in _header_values(msg, "References"):
         references += reversed(value.split())
-    found = _first(_MESSAGE_ID_RE, references)
-    if found:
-        return found
-
-    found = _first(_SUBJECT_RE, _header_values(msg, "Subject"))
-    if found:
-        return found
-
-    try:
-        original = _embedded_original(msg)
-    except Exception:  # a truncated or hostile report part: no key from it
-        original = None
+    found = (
+        _all(_ADDRESS_RE, recipients)
+        + _all(_MESSAGE_ID_RE, references)
+        + _all(_SUBJECT_RE, _header_values(msg, "Subject"))
+    )
+    original = _returned_original(msg)
     if original is not None:
-        return (
-            _first(_MESSAGE_ID_RE, _header_values(original, "Message-ID"))
-            or _first(_ADDRESS_RE, _header_values(original, "Reply-To"))
-            or _first(_SUBJECT_RE, _header_values(original, "Subject"))
+        found += (
+            _all(_MESSAGE_ID_RE, _header_values(original, "Message-ID"))
+            + _all(_ADDRESS_RE, _header_values(original, "Reply-To"))
+            + _all(_SUBJECT_RE, _header_values(original, "Subject"))
         )
-    return None
+    return tuple(dict.fromkeys(found))[:_MAX_TOKENS]
+
+
+def message_id_token(message_id: str) -> str | None:
+    """The key inside one of our Message-IDs (reminders and digests are ``<TOKEN@domain>``)."""
+    match = _MESSAGE_ID_RE.fullmatch(message_id.strip())
+    return match.group(1).lower() if match else None
+
+
+def find_token(msg: EmailMessage | Message, envelope_recipients: Iterable[str] = ()) -> str | None:
+    """The most trusted conversation key a message carries (see ``find_tokens``), or None."""
+    found = find_tokens(msg, envelope_recipients)
+    return found[0] if found else None

@@ -12,7 +12,7 @@ import smtplib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email import policy
 from email.message import EmailMessage
@@ -746,7 +746,113 @@ async def test_a_bounce_with_a_forged_key_marks_nobody(bot: Bot) -> None:
     await bot.deliver(corpus("bounce_hard_511", forged), sender="")
 
     assert not await bouncing(bot.store, "jane.doe@mfa.example.gov")
+    [notice] = bot.sent()  # a contact named without proof: the ISU hears of it
+    assert parseaddr(str(notice["To"]))[1] == ISU
+
+
+def delivery_report(address: str, returned_headers: str = "") -> bytes:
+    """An RFC 3464 report that ``address`` does not exist (5.1.1), as anyone can write one."""
+    returned = (
+        "--b\nContent-Type: text/rfc822-headers\n\n" + returned_headers.strip() + "\n\n"
+        if returned_headers
+        else ""
+    )
+    return (
+        "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"
+        "To: bounces@reply.ccm.example.org\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        f"Message-ID: <report.{abs(hash(returned_headers))}.{address}>\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\n\n'
+        "--b\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+        "--b\nContent-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.example.net\n\n"
+        f"Final-Recipient: rfc822; {address}\nAction: failed\nStatus: 5.1.1\n"
+        f"Diagnostic-Code: smtp; 550 5.1.1 <{address}>: User unknown\n\n"
+        f"{returned}--b--\n"
+    ).encode()
+
+
+async def deliver_bounce(bot: Bot, raw: bytes) -> None:
+    await bot.deliver(raw, to=["bounces@reply.ccm.example.org"], sender="")
+
+
+async def test_a_forged_bounce_marks_nobody_and_the_isu_is_told_once_a_day(bot: Bot) -> None:
+    """The attack: a report naming a contact, with no key of anything we mailed them."""
+    await remind(bot.store, "jane.doe@mfa.example.gov", "GHA", name="Jane Doe")
+
+    await deliver_bounce(bot, delivery_report("jane.doe@mfa.example.gov"))
+    await deliver_bounce(bot, delivery_report("jane.doe@mfa.example.gov", "Subject: again"))
+
+    assert not await bouncing(bot.store, "jane.doe@mfa.example.gov")
+    [notice] = bot.sent_to(ISU)  # the second forgery of the day is only logged
+    assert "jane.doe@mfa.example.gov" in notice["Subject"]
+    assert "not marked" in plain_text(notice)
+    for row in await bot.inbound():
+        assert row.status is InboundStatus.IGNORED
+        assert "no proof that we mailed jane.doe@mfa.example.gov" in (row.outcome or "")
+
+    bot.clock.at = NOW + timedelta(days=1)
+    await deliver_bounce(bot, delivery_report("jane.doe@mfa.example.gov", "Subject: later"))
+    assert len(bot.sent_to(ISU)) == 2
+    assert not await bouncing(bot.store, "jane.doe@mfa.example.gov")
+
+
+async def test_a_bounce_naming_a_stranger_tells_nobody(bot: Bot) -> None:
+    await deliver_bounce(bot, delivery_report("someone@elsewhere.example"))
+
     assert bot.sent() == []
+    [row] = await bot.inbound()
+    assert "no contact to mark" in (row.outcome or "")
+
+
+async def test_the_key_of_one_contacts_reminder_does_not_prove_another_address(bot: Bot) -> None:
+    await remind(bot.store, "jane.doe@mfa.example.gov", "GHA")
+    peru = await remind(bot.store, "delegado@rree.gob.pe", "CHL")
+    headers = f"Message-ID: <{peru.token}@{REPLY_DOMAIN}>\nTo: jane.doe@mfa.example.gov"
+
+    await bot.deliver(
+        delivery_report("jane.doe@mfa.example.gov", headers),
+        to=[f"reply+{peru.token}@{REPLY_DOMAIN}"],
+        sender="",
+    )
+
+    assert not await bouncing(bot.store, "jane.doe@mfa.example.gov")
+    assert not await bouncing(bot.store, "delegado@rree.gob.pe")
+    [notice] = bot.sent_to(ISU)
+    assert "jane.doe@mfa.example.gov" in notice["Subject"]
+
+
+async def test_a_bounce_of_our_answer_is_proven_by_its_message_id(bot: Bot) -> None:
+    """An answer to a colleague carries the reminder's key, which names someone else: the
+    answer's own Message-ID, stored with the address it went to, is the proof."""
+    reminder = await remind(bot.store, "jane.doe@mfa.example.gov", "GHA")
+    colleague = "kofi.mensah@mfa.example.gov"
+    await add_contact(bot.store, colleague, "GHA")
+    await bot.deliver(
+        gmail_reply(reminder.email, sender=colleague, text="LATER", message_id="<k@x>")
+    )
+    [answer] = bot.sent_to(colleague)
+    returned = "".join(
+        f"{name}: {answer[name]}\n" for name in ("From", "To", "Subject", "Reply-To", "Message-ID")
+    )
+
+    await deliver_bounce(bot, delivery_report(colleague, returned))
+
+    assert await bouncing(bot.store, colleague)
+    assert not await bouncing(bot.store, "jane.doe@mfa.example.gov")
+    [notice] = bot.sent_to(ISU)
+    assert notice["Subject"] == f"Address bouncing: {colleague}"
+
+
+async def test_a_bounce_with_our_message_id_in_the_returned_headers_marks_the_contact(
+    bot: Bot,
+) -> None:
+    reminder = await remind(bot.store, "jane.doe@mfa.example.gov", "GHA")
+    returned = f"To: jane.doe@mfa.example.gov\nMessage-ID: {reminder.email['Message-ID']}"
+
+    await deliver_bounce(bot, delivery_report("jane.doe@mfa.example.gov", returned))
+
+    assert await bouncing(bot.store, "jane.doe@mfa.example.gov")
 
 
 async def test_a_reply_from_a_bouncing_address_clears_the_mark(bot: Bot) -> None:
