@@ -6,18 +6,20 @@ interface they share, so the exactly-once rules are written once for every chann
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.zones import UnknownZone, resolve_zone
+from storage.claims import renew_claim
 from storage.db import Store
-from storage.ledger import PlannedReminder, claim, plan, record_failure, record_sent
+from storage.ledger import SEND_TIMEOUT, PlannedReminder, claim, plan, record_failure, record_sent
 from storage.models import Channel, Contact, CustomDeadline, Message, State
 
 log = logging.getLogger(__name__)
@@ -26,11 +28,20 @@ log = logging.getLogger(__name__)
 class DeliveryError(Exception):
     """A send failed. ``permanent`` failures are not retried (bad address, unknown user)."""
 
-    def __init__(self, reason: str, *, permanent: bool = False, fallback: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        fallback: bool = False,
+        retry_after: timedelta | None = None,
+    ) -> None:
         super().__init__(reason)
         self.permanent = permanent
         # True when another channel may still reach the person (Slack user gone: try email).
         self.fallback = fallback
+        # How long the other side asked us to wait (Retry-After), if longer than our backoff.
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,8 @@ class Dispatcher:
     async def dispatch(self, now: datetime, *, limit: int = 50) -> DispatchResult:
         """Send every due message once; returns what happened, for logs and `reminders run-once`."""
         result = DispatchResult()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         while True:
             async with self.store.transaction() as session:
                 claimed = await claim(session, self.worker, now, limit=limit)
@@ -86,58 +99,80 @@ class Dispatcher:
             if not batch:
                 return result
             for outgoing in batch:
-                await self._send_one(outgoing, now, result)
+                # The injected clock's instant, moved on by the time this sweep has spent.
+                sending_at = now + timedelta(seconds=loop.time() - started)
+                await self._send_one(outgoing, now, sending_at, result)
             if len(batch) < limit:
                 return result
 
-    async def _send_one(self, outgoing: Outgoing, now: datetime, result: DispatchResult) -> None:
+    async def _send_one(
+        self, outgoing: Outgoing, now: datetime, sending_at: datetime, result: DispatchResult
+    ) -> None:
         transport = self.transports.get(outgoing.channel)
         if not outgoing.items:
-            await self._fail(outgoing, now, "nothing left to send", permanent=True)
+            await self._fail(outgoing, now, DeliveryError("nothing left to send", permanent=True))
             return
         if transport is None:
             reason = f"no {outgoing.channel} transport configured"
-            await self._fail(outgoing, now, reason, permanent=True, fall_back=True)
+            await self._fail(outgoing, now, DeliveryError(reason, permanent=True, fallback=True))
             result.failed += 1
             return
+        async with self.store.transaction() as session:
+            # The lease runs from this send, not from the batch's claim; a worker that found
+            # this batch's tail stale may have taken it over meanwhile.
+            mine = await renew_claim(session, Message, outgoing.message_id, self.worker, sending_at)
+        if not mine:
+            log.info("message %s was taken over by another worker", outgoing.message_id)
+            return
         try:
-            external_id = await transport.find_sent(outgoing) or await transport.send(outgoing)
-        except DeliveryError as exc:
+            external_id = await _attempt(transport, outgoing)
+        except Exception as exc:  # one send's failure, or bug, never stops the sweep's others
+            failure = exc if isinstance(exc, DeliveryError) else _unexpected(exc)
             log.warning(
-                "message %s to contact %s failed: %s", outgoing.message_id, outgoing.contact_id, exc
+                "message %s to contact %s failed: %s",
+                outgoing.message_id,
+                outgoing.contact_id,
+                failure,
             )
-            await self._fail(
-                outgoing, now, str(exc), permanent=exc.permanent, fall_back=exc.fallback
-            )
+            await self._fail(outgoing, now, failure)
             result.failed += 1
             return
         async with self.store.transaction() as session:
             await record_sent(session, outgoing.message_id, self.worker, now, external_id)
         result.sent.append(outgoing)
 
-    async def _fail(
-        self,
-        outgoing: Outgoing,
-        now: datetime,
-        reason: str,
-        *,
-        permanent: bool,
-        fall_back: bool = False,
-    ) -> None:
+    async def _fail(self, outgoing: Outgoing, now: datetime, failure: DeliveryError) -> None:
         # Once the reminders move to email the Slack message is given up, or a later Slack
         # retry would deliver them twice. One transaction: a crash cannot lose them between.
-        moving = fall_back and outgoing.channel is not Channel.EMAIL and bool(outgoing.email)
+        moving = failure.fallback and outgoing.channel is not Channel.EMAIL and bool(outgoing.email)
         async with self.store.transaction() as session:
             await record_failure(
                 session,
                 outgoing.message_id,
                 self.worker,
                 now,
-                reason,
-                permanent=permanent or moving,
+                str(failure),
+                permanent=failure.permanent or moving,
+                retry_after=failure.retry_after,
             )
             if moving:
                 await _plan_on_email(session, outgoing, now)
+
+
+async def _attempt(transport: Transport, outgoing: Outgoing) -> str:
+    """One send within its deadline: the claim's lease assumes no send outlasts it."""
+    try:
+        async with asyncio.timeout(SEND_TIMEOUT.total_seconds()):
+            return await transport.find_sent(outgoing) or await transport.send(outgoing)
+    except TimeoutError as exc:
+        raise DeliveryError(f"no answer within {SEND_TIMEOUT.total_seconds():.0f} s") from exc
+
+
+def _unexpected(exc: Exception) -> DeliveryError:
+    """A transport's bug or an answer it could not read: retried like an outage, then given up."""
+    lines = str(exc).strip().splitlines()
+    detail = f": {lines[0]}" if lines else ""  # the first line: one log line per failure
+    return DeliveryError(f"unexpected {type(exc).__name__}{detail}")
 
 
 async def _plan_on_email(session: AsyncSession, outgoing: Outgoing, now: datetime) -> None:

@@ -4,7 +4,8 @@ Shared by the reminder ledger (``Message``) and the queue of answers and notices
 (``OutgoingMail``), and its timings by the digest. A worker claims due rows in one UPDATE whose
 status guard makes the claim exclusive, commits, sends, then records the outcome; a failure
 releases the row for a later attempt, or gives it up. A claim left by a crashed worker is taken
-over after ``STALE_CLAIM``.
+over once its lease has run out: ``STALE_CLAIM`` unless the queue renews each claim just before
+its send and so can promise a shorter one (the reminder ledger's ``CLAIM_LEASE``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import Message, MessageStatus, OutgoingMail, SentWithRetries
 
-# A claim older than this is presumed abandoned by a crashed worker and taken over.
+# A claim older than this is presumed abandoned by a crashed worker and taken over: long
+# enough for a whole batch of sends when the claims are not renewed one by one.
 STALE_CLAIM = timedelta(minutes=15)
 MAX_ATTEMPTS = 6
 ERROR_LIMIT = 2000
@@ -33,14 +35,17 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=2))
 
 
-def waiting(table: type[Sendable], now: datetime) -> ColumnElement[bool]:
-    """Ready for an attempt: pending and past its backoff, or claimed by a worker gone silent."""
+def waiting(
+    table: type[Sendable], now: datetime, *, lease: timedelta = STALE_CLAIM
+) -> ColumnElement[bool]:
+    """Ready for an attempt: pending and past its backoff, or claimed by a worker gone silent
+    (its claim older than ``lease``)."""
     return or_(
         and_(
             table.status == MessageStatus.PENDING,
             or_(table.next_attempt_at.is_(None), table.next_attempt_at <= now),
         ),
-        and_(table.status == MessageStatus.CLAIMED, table.claimed_at < now - STALE_CLAIM),
+        and_(table.status == MessageStatus.CLAIMED, table.claimed_at < now - lease),
     )
 
 
@@ -73,6 +78,23 @@ async def claim_ids(
     return claimed.all()
 
 
+async def renew_claim(
+    session: AsyncSession, table: type[Sendable], row_id: int, worker: str, now: datetime
+) -> bool:
+    """Restart a claim's lease just before its row is sent; False when the claim is no longer
+    this worker's (taken over as stale, or released), and the row must not be sent here."""
+    result = await session.execute(
+        update(table)
+        .where(
+            table.id == row_id,
+            table.status == MessageStatus.CLAIMED,
+            table.claimed_by == worker,
+        )
+        .values(claimed_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def release(
     row: SentWithRetries,
     now: datetime,
@@ -80,9 +102,11 @@ def release(
     *,
     permanent: bool,
     attempts: int = MAX_ATTEMPTS,
+    retry_after: timedelta | None = None,
 ) -> None:
-    """After a failed attempt: retried later with backoff, or given up (``failed``) when the
-    failure is permanent or ``attempts`` are spent."""
+    """After a failed attempt: retried later with backoff (or after ``retry_after``, when the
+    other side asked for longer), or given up (``failed``) when the failure is permanent or
+    ``attempts`` are spent."""
     row.attempts += 1
     row.error = error[:ERROR_LIMIT]
     row.claimed_by = None
@@ -92,4 +116,4 @@ def release(
         row.next_attempt_at = None
     else:
         row.status = MessageStatus.PENDING
-        row.next_attempt_at = now + retry_delay(row.attempts)
+        row.next_attempt_at = now + max(retry_delay(row.attempts), retry_after or timedelta())

@@ -5,6 +5,10 @@ contact on a channel exists once), claiming before sending (PostgreSQL ``FOR UPD
 LOCKED``; SQLite a status-guarded ``UPDATE … RETURNING`` inside ``BEGIN IMMEDIATE``), and a
 message id that names the message everywhere it goes, so a crash between sending and recording
 is recognised on restart instead of being repeated.
+
+A killed worker's messages wait only ``CLAIM_LEASE``: the dispatcher renews each claim just
+before its send and gives the send at most ``SEND_TIMEOUT``, so a claim older than that plus a
+margin for clocks that disagree is one nobody is sending.
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ from sqlalchemy.orm import selectinload
 
 from storage.claims import claim_ids, release, waiting
 from storage.models import Channel, Delivery, Message, MessageStatus
+
+# One send's deadline, a transport's own retries and Retry-After waits included.
+SEND_TIMEOUT = timedelta(minutes=1)
+# How long a renewed claim stands: the send's deadline, plus two minutes of clock drift between
+# the hosts of two workers.
+CLAIM_LEASE = SEND_TIMEOUT + timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -123,7 +133,7 @@ async def claim(
     session: AsyncSession, worker: str, now: datetime, *, limit: int = 50
 ) -> Sequence[Message]:
     """Take due messages for this worker; no other worker can take them until released."""
-    due = and_(Message.send_at <= now, waiting(Message, now))
+    due = and_(Message.send_at <= now, waiting(Message, now, lease=CLAIM_LEASE))
     order = (Message.send_at, Message.id)
     claimed_ids = await claim_ids(session, Message, due, order, worker, now, limit)
     if not claimed_ids:
@@ -162,12 +172,14 @@ async def record_failure(
     error: str,
     *,
     permanent: bool,
+    retry_after: timedelta | None = None,
 ) -> None:
-    """Release a claim after a failure: retried later with backoff, or given up for the ISU."""
+    """Release a claim after a failure: retried later with backoff (or after the other side's
+    Retry-After), or given up for the ISU."""
     message = await session.get(Message, message_id)
     if message is None or message.claimed_by != worker:
         return
-    release(message, now, error, permanent=permanent)
+    release(message, now, error, permanent=permanent, retry_after=retry_after)
 
 
 async def cancel_unsent(

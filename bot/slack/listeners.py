@@ -43,6 +43,7 @@ from bot.slack.blocks import (
     settled_blocks,
     shared_blocks,
 )
+from bot.slack.errors import error_code
 from bot.slack.payloads import (
     Click,
     Command,
@@ -840,7 +841,7 @@ class SlackBot:
         self, error: Exception, body: Body, context: AsyncBoltContext, client: AsyncWebClient
     ) -> None:
         """Log what failed (Slack's error code when Slack said no) and apologise to the person."""
-        code = error.response.get("error") if isinstance(error, SlackApiError) else None
+        code = error_code(error)  # also for an answer that is not Slack's JSON (a proxy's 503)
         # Slack's refusals are expected events: one line with the code. Our own bugs: traceback.
         log.error(
             "Slack %s failed: %s",
@@ -854,10 +855,9 @@ class SlackBot:
         t = translator(self.languages.get(user_id))
         try:
             await self.post(client, user_id, trouble_reply(t))
-        except SlackApiError as again:
-            log.error(
-                "could not tell %s about the failure: %s", user_id, again.response.get("error")
-            )
+        except (SlackClientError, ClientError, TimeoutError) as again:
+            reason = error_code(again) or type(again).__name__
+            log.error("could not tell %s about the failure: %s", user_id, reason)
 
 
 def _carried_out(reply: Reply) -> bool:

@@ -2,8 +2,9 @@
 
 Each reminder carries message metadata naming the ledger message it is, so ``find_sent`` can
 recognise one that was posted just before a crash instead of posting it twice. Slack errors
-are sorted once here: a person Slack cannot reach (deactivated, unknown) is a permanent failure
-that falls back to email; rate limits, Slack's own outages and lost connections are transient.
+are sorted once here, whatever shape the answer has: a person Slack cannot reach (deactivated,
+unknown) is a permanent failure that falls back to email; rate limits, outages (Slack's or a
+proxy's, JSON or not), timeouts and lost connections are transient and honour Retry-After.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.slack import ids
 from bot.slack.blocks import fallback_text, reply_blocks
+from bot.slack.errors import SlackAnswer, read_answer
 from handlers.reminders import compose_reminder
 from schedules.dispatch import DeliveryError, Outgoing
 
@@ -40,6 +42,8 @@ UNREACHABLE = frozenset(
 TRANSIENT = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
+# Statuses below 500 that still mean "later": request timeout, too many requests.
+RETRY_STATUSES = frozenset({408, 429})
 # Reminders go out once a day, so the message, if posted, is among the last few in the DM.
 HISTORY_LIMIT = 50
 
@@ -103,14 +107,26 @@ async def _call(request: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
     try:
         return await request
     except SlackApiError as exc:
-        code = str(exc.response.get("error") or "unknown_error")
-        status = exc.response.status_code
-        if code in UNREACHABLE:
-            raise DeliveryError(f"slack: {code}", permanent=True, fallback=True) from exc
-        if code in TRANSIENT or status == 429 or status >= 500:
-            raise DeliveryError(f"slack: {code} (HTTP {status})") from exc
-        # invalid_auth, invalid_blocks…: retrying will not help, but email still can.
-        log.error("Slack refused a reminder: %s", code)
-        raise DeliveryError(f"slack: {code}", permanent=True, fallback=True) from exc
+        raise _delivery_error(read_answer(exc)) from exc
     except (ClientError, SlackClientError, TimeoutError, OSError) as exc:
         raise DeliveryError(f"slack unreachable: {type(exc).__name__}: {exc}") from exc
+
+
+def _delivery_error(answer: SlackAnswer) -> DeliveryError:
+    if answer.error in UNREACHABLE:
+        return DeliveryError(f"slack: {answer.code}", permanent=True, fallback=True)
+    if _transient(answer):
+        return DeliveryError(
+            f"slack: {answer.code} (HTTP {answer.status})", retry_after=answer.retry_after
+        )
+    # invalid_auth, invalid_blocks, a proxy's 403…: retrying will not help, but email still can.
+    log.error("Slack refused a reminder: %s (HTTP %s)", answer.code, answer.status)
+    return DeliveryError(f"slack: {answer.code}", permanent=True, fallback=True)
+
+
+def _transient(answer: SlackAnswer) -> bool:
+    status = answer.status or 0
+    if answer.error in TRANSIENT or status in RETRY_STATUSES or status >= 500:
+        return True
+    # Not Slack's JSON and no refusal by status (an empty 200, a cut answer): Slack said nothing.
+    return answer.error is None and status < 400

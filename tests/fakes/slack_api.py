@@ -146,9 +146,16 @@ class UploadedFile:
 class _Fault:
     drop: bool
     status: int
-    retry_after: int
+    retry_after: int | None
     error: str | None
     remaining: int
+    # Not Slack's JSON: what a proxy or load balancer in front of Slack answers instead.
+    body: str | None = None
+    content_type: str = "text/plain"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 class _SlackError(Exception):
@@ -318,20 +325,39 @@ class FakeSlack:
         method: str,
         *,
         status: int = 429,
-        retry_after: int = 2,
+        retry_after: int | None = None,
         error: str | None = None,
         times: int = 1,
     ) -> None:
         """Make the next `times` calls to `method` fail.
 
-        429 answers `ratelimited` with a Retry-After header; 5xx answers with that status and
-        `error` (default "internal_error"); 200 answers `{"ok": false, "error": error}`.
+        429 answers `ratelimited` with a Retry-After header (2 seconds unless told); 5xx answers
+        with that status, `error` (default "internal_error") and Retry-After when given; 200
+        answers `{"ok": false, "error": error}`.
         """
         if status == 200 and error is None:
             raise ValueError("a 200 failure needs an error name")
         if status not in (200, 429) and status < 500:
             raise ValueError(f"Slack fails with 200, 429 or 5xx, not {status}")
         fault = _Fault(False, status, retry_after, error, times)
+        self._faults.setdefault(method, deque()).append(fault)
+
+    def garble_next(
+        self,
+        method: str,
+        *,
+        status: int = 503,
+        body: str = "upstream connect error or disconnect/reset before headers",
+        content_type: str = "text/plain",
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` calls to `method` with a body that is not Slack's JSON.
+
+        What reaches a bot when something stands between it and Slack: a proxy's text/plain
+        503, a load balancer's HTML page (sometimes labelled application/json), an empty body.
+        """
+        fault = _Fault(False, status, retry_after, None, times, body, content_type)
         self._faults.setdefault(method, deque()).append(fault)
 
     def drop_next(self, method: str, *, times: int = 1) -> None:
@@ -383,15 +409,22 @@ class FakeSlack:
                 if request.transport is not None:
                     request.transport.close()
                 return web.Response()
+            if fault.body is not None:
+                return web.Response(
+                    status=fault.status,
+                    body=fault.body.encode(),
+                    headers={"Content-Type": fault.content_type, **fault.headers},
+                )
             if fault.status == 429:
+                retry_after = 2 if fault.retry_after is None else fault.retry_after
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"},
                     status=429,
-                    headers={"Retry-After": str(fault.retry_after)},
+                    headers={"Retry-After": str(retry_after)},
                 )
             if fault.status >= 500:
                 body = {"ok": False, "error": fault.error or "internal_error"}
-                return web.json_response(body, status=fault.status)
+                return web.json_response(body, status=fault.status, headers=fault.headers)
 
         implementation = self._methods.get(method)
         if implementation is None:

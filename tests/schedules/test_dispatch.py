@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from schedules.dispatch import DeliveryError, Dispatcher
+from schedules.dispatch import DeliveryError, Dispatcher, Outgoing
 from storage import claims, ledger
 from storage.db import Store
-from storage.models import Channel, MessageStatus
+from storage.models import Channel, Message, MessageStatus
 from tests.schedules.helpers import (
     ART7_2026,
     RecordingTransport,
@@ -129,9 +129,10 @@ async def test_stale_claim_is_taken_over_without_a_second_send(store: Store) -> 
     transport = RecordingTransport(already_sent={went_out})
     rescuer = email_dispatcher(store, transport, worker="rescuer")
 
-    # Exactly STALE_CLAIM later the claim still stands.
-    assert (await rescuer.dispatch(NINE_PARIS + claims.STALE_CLAIM)).sent == []
-    taken_over = await rescuer.dispatch(NINE_PARIS + claims.STALE_CLAIM + timedelta(seconds=1))
+    # A few minutes, not a quarter of an hour: exactly CLAIM_LEASE later the claim still stands.
+    assert timedelta(minutes=5) >= ledger.CLAIM_LEASE
+    assert (await rescuer.dispatch(NINE_PARIS + ledger.CLAIM_LEASE)).sent == []
+    taken_over = await rescuer.dispatch(NINE_PARIS + ledger.CLAIM_LEASE + timedelta(seconds=1))
 
     assert sorted(o.message_id for o in taken_over.sent) == [went_out, never_sent]
     assert [o.message_id for o in transport.sent] == [never_sent]  # the first is not resent
@@ -142,3 +143,48 @@ async def test_stale_claim_is_taken_over_without_a_second_send(store: Store) -> 
     # The dead worker coming back cannot record over the rescuer's claim.
     async with store.transaction() as session:
         assert not await ledger.record_sent(session, went_out, "dead", NINE_PARIS, "<late>")
+
+
+class CrashingTransport(RecordingTransport):
+    """Its first send fails with a bug of its own, not a DeliveryError."""
+
+    async def send(self, outgoing: Outgoing) -> str:
+        if not self.attempts:
+            self.attempts += 1
+            raise KeyError("ts")
+        return await super().send(outgoing)
+
+
+async def test_a_send_that_crashes_fails_alone_and_the_sweep_goes_on(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    await plan_for(store, "Claire Martin", "Paul Durand", "Anne Petit")
+    transport = CrashingTransport()
+
+    result = await email_dispatcher(store, transport).dispatch(NINE_PARIS)
+
+    assert (len(result.sent), result.failed) == (2, 1)
+    crashed, *sent = await all_messages(store)
+    assert {m.status for m in sent} == {MessageStatus.SENT}
+    assert (crashed.status, crashed.attempts, crashed.error) == (
+        MessageStatus.PENDING,
+        1,
+        "unexpected KeyError: 'ts'",
+    )
+    [line] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert (line.exc_info, "\n" in line.getMessage()) == (None, False)
+
+
+async def test_a_renewed_claim_keeps_its_lease_and_a_lost_one_is_not_sent(store: Store) -> None:
+    await plan_for(store, "Claire Martin", "Paul Durand")
+    async with store.transaction() as session:
+        first, second = (m.id for m in await ledger.claim(session, "slow", NINE_PARIS))
+    sending = NINE_PARIS + timedelta(minutes=4)  # the slow worker reaches its first send
+    async with store.transaction() as session:
+        assert await claims.renew_claim(session, Message, first, "slow", sending)
+
+    async with store.transaction() as session:
+        taken = await ledger.claim(session, "rescuer", NINE_PARIS + ledger.CLAIM_LEASE * 2)
+        assert [m.id for m in taken] == [second]  # only the tail nobody is sending
+    async with store.transaction() as session:
+        assert not await claims.renew_claim(session, Message, second, "slow", sending)

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import text
 
 from storage import ledger
-from storage.claims import STALE_CLAIM
 from storage.db import Store
+from storage.ledger import CLAIM_LEASE
 from storage.models import Channel, MessageStatus
 from tests.schedules.helpers import (
     ART7_2026,
@@ -156,7 +156,7 @@ async def test_worker_killed_mid_send_is_finished_by_the_next_once(
     assert len(outbox.files()) == (1 if crash == "after-send" else 0)
     written_before = set(outbox.files())
 
-    later = NOW + STALE_CLAIM + timedelta(minutes=1)
+    later = NOW + CLAIM_LEASE + timedelta(seconds=1)
     restarted = await run_worker(database_url, tmp_path, "restarted", later)
 
     assert restarted.returncode == 0, restarted.stderr

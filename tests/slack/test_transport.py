@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -134,3 +134,58 @@ def settings_transport(
 ) -> tuple[SlackTransport, SlackTransport]:
     """Two transports with their own clients: the one that crashed, the one after restart."""
     return transport, SlackTransport(slack_web_client(settings))
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body", "permanent"),
+    [
+        (503, "text/plain", "upstream connect error", False),
+        (502, "text/html", "<html><h1>502 Bad Gateway</h1></html>", False),
+        (503, "application/json", "<html>Service Unavailable</html>", False),
+        (200, "application/json", "", False),
+        (200, "text/plain", "", False),
+        (403, "text/html", "<html><h1>Forbidden by proxy</h1></html>", True),
+    ],
+)
+async def test_an_answer_that_is_not_slacks_json_is_a_delivery_error(
+    transport: SlackTransport,
+    slack_store: Store,
+    people: FakeSlack,
+    status: int,
+    content_type: str,
+    body: str,
+    permanent: bool,
+) -> None:
+    people.garble_next("chat.postMessage", status=status, body=body, content_type=content_type)
+    with pytest.raises(DeliveryError) as failure:
+        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+    assert (failure.value.permanent, failure.value.fallback) == (permanent, permanent)
+    assert f"http_{status}" in str(failure.value)
+
+
+async def test_retry_after_of_an_outage_is_kept_for_the_next_attempt(
+    transport: SlackTransport, slack_store: Store, people: FakeSlack
+) -> None:
+    people.fail_next("chat.postMessage", status=503, error="service_unavailable", retry_after=900)
+    with pytest.raises(DeliveryError) as failure:
+        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+    assert failure.value.retry_after == timedelta(seconds=900)
+
+
+async def test_revoked_token_is_permanent_and_leaves_email(
+    transport: SlackTransport, slack_store: Store, people: FakeSlack
+) -> None:
+    people.fail_next("conversations.open", status=200, error="invalid_auth")
+    with pytest.raises(DeliveryError) as failure:
+        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+    assert (failure.value.permanent, failure.value.fallback) == (True, True)
+    assert "invalid_auth" in str(failure.value)
+
+
+async def test_a_connection_dropped_every_time_is_transient(
+    transport: SlackTransport, slack_store: Store, people: FakeSlack
+) -> None:
+    people.drop_next("chat.postMessage", times=3)  # the first try and both retries
+    with pytest.raises(DeliveryError) as failure:
+        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+    assert (failure.value.permanent, failure.value.fallback) == (False, False)
