@@ -4,9 +4,11 @@ strangers are answered politely with nothing stored, and /ccm does what its help
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from storage.db import Store
@@ -151,3 +153,72 @@ async def test_my_shows_the_states_deadlines_and_open_entries(
     assert "Article 7 annual transparency report covering 2026" in shown
     assert "due in 10 days" in shown
     assert fake_slack.invalid_payloads == []
+
+
+GARBAGE = [
+    ("payload={not json", "application/x-www-form-urlencoded"),
+    ("this is not JSON", "application/json"),
+    ("[1, 2, 3]", "application/json"),
+    ('payload="just a string"', "application/x-www-form-urlencoded"),
+]
+
+
+def only_one_warning(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
+    """What the request left in the logs: one line, no traceback, nothing worse."""
+    [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    return record
+
+
+@pytest.mark.parametrize(("body", "content_type"), GARBAGE)
+async def test_unsigned_garbage_is_refused_before_it_is_read(
+    slack: Slack, caplog: pytest.LogCaptureFixture, body: str, content_type: str
+) -> None:
+    answer = await slack.post(body, content_type, secret="not-the-signing-secret")
+    assert answer.status == 401
+    assert "signature" in only_one_warning(caplog).getMessage()
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "9" * 5000])
+async def test_a_timestamp_that_is_not_a_number_is_refused(
+    slack: Slack, caplog: pytest.LogCaptureFixture, timestamp: str
+) -> None:
+    answer = await slack.post(
+        "payload={not json",
+        "application/x-www-form-urlencoded",
+        headers={"X-Slack-Request-Timestamp": timestamp},
+    )
+    assert answer.status == 401
+    only_one_warning(caplog)
+
+
+@pytest.mark.parametrize(("body", "content_type"), GARBAGE)
+async def test_signed_garbage_is_a_bad_request_and_nothing_runs(
+    slack: Slack,
+    slack_store: Store,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    body: str,
+    content_type: str,
+) -> None:
+    answer = await slack.post(body, content_type)
+    assert answer.status == 400
+    assert "not a Slack payload" in only_one_warning(caplog).getMessage()
+    assert await count(slack_store, ProcessedEvent) == 0
+    assert fake_slack.calls == []
+
+
+async def test_slack_answering_a_proxys_503_is_logged_in_one_line(
+    slack: Slack, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The answer and then the apology both meet a text/plain 503: two lines, no traceback."""
+    fake_slack.garble_next("chat.postMessage", times=2)
+    assert (await slack.command(ANA, "help")).status == 200
+    await eventually(lambda: len(fake_slack.calls_to("chat.postMessage")) == 2)
+
+    def errors() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+    await eventually(lambda: len(errors()) == 2)
+    assert [(r.exc_info, "http_503" in r.getMessage()) for r in errors()] == [(None, True)] * 2
