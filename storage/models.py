@@ -567,6 +567,10 @@ class InboundMail(Base):
     )
     outcome: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
+    # What our own MTA's Authentication-Results said (pass, fail, none…); None: nothing.
+    auth_spf: Mapped[str | None] = mapped_column(String(16))
+    auth_dkim: Mapped[str | None] = mapped_column(String(16))
+    auth_dmarc: Mapped[str | None] = mapped_column(String(16))
 
 
 class OutgoingMail(SentWithRetries, Base):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import Actor, record_change, snapshot
@@ -77,7 +77,11 @@ async def add_entry(session: AsyncSession, actor: Actor, now: datetime, **fields
 
 
 async def add_entries(
-    session: AsyncSession, actor: Actor, now: datetime, kind: EntryKind, rows: Sequence[dict[str, Any]]
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    kind: EntryKind,
+    rows: Sequence[dict[str, Any]],
 ) -> None:
     """Store many new entries of one kind, numbered in one go: an import's rows, written in a
     few statements so the transaction that publishes them stays short."""
@@ -86,7 +90,7 @@ async def add_entries(
     year = now.year
     first = await _next_number(session, kind, year)
     values = [
-        _with_defaults(Entry.__table__, fields)
+        _with_defaults(fields)
         | {
             "kind": kind,
             "ref_year": year,
@@ -105,7 +109,7 @@ async def add_entries(
                     Entry.kind == kind, Entry.ref_year == year, Entry.ref_number >= first
                 )
             )
-        ).tuples()
+        ).all()
     )
     created = [Entry(id=ids[value["ref_number"]], **value) for value in values]
     await _audit(session, actor, now, [(entry, None) for entry in created])
@@ -130,7 +134,7 @@ async def update_entries(
         rows = await session.execute(
             select(Entry.id, Entry.reference, Entry.updated_at).where(Entry.id.in_(chunk))
         )
-        for entry_id, reference, updated_at in rows.tuples():
+        for entry_id, reference, updated_at in rows.all():
             if updated_at != seen[entry_id]:
                 raise ChangedMeanwhile(reference)
     columns = [attribute.key for attribute in Entry.__mapper__.column_attrs]
@@ -144,10 +148,10 @@ async def update_entries(
     await _audit(session, actor, now, audited)
 
 
-def _with_defaults(table: Table, fields: dict[str, Any]) -> dict[str, Any]:
-    """Every column of a new row, so one statement inserts them all and the audit sees them."""
+def _with_defaults(fields: dict[str, Any]) -> dict[str, Any]:
+    """Every column of a new entry, so one statement inserts them all and the audit sees them."""
     row: dict[str, Any] = {}
-    for column in table.columns:
+    for column in inspect(Entry).columns:
         if column.primary_key:
             continue
         default = column.default
@@ -196,10 +200,6 @@ async def entry_by_reference(session: AsyncSession, reference: str) -> Entry:
 async def update_entry(
     session: AsyncSession, actor: Actor, now: datetime, entry: Entry, **changes: Any
 ) -> Entry:
-    """Apply the changes; one that changes nothing writes nothing, not even an audit row."""
-    changes = {k: v for k, v in changes.items() if getattr(entry, k) != v}
-    if not changes:
-        return entry
     before = snapshot(entry)
     for name, value in changes.items():
         setattr(entry, name, value)

@@ -18,7 +18,14 @@ from bot.cli.base import (
 )
 from bot.cli.states import CLI_ACTOR
 from handlers.i18n import Translator, _
-from handlers.imports import ImportKind, ImportRejected, ImportResult, TableError, run_import
+from handlers.imports import (
+    ChangedMeanwhile,
+    ImportKind,
+    ImportRejected,
+    ImportResult,
+    TableError,
+    run_import,
+)
 from storage.contacts import UnknownContact, forget_contact, list_contacts
 from storage.models import Contact, Role
 from storage.state_names import resolve_state_code
@@ -43,17 +50,28 @@ async def import_file(env: Env, kind: ImportKind, file: Path, dry_run: bool) -> 
             done = total
 
         try:
-            async with env.store.transaction() as session:
-                result = await run_import(
-                    session,
-                    kind,
-                    file,
-                    actor=CLI_ACTOR,
-                    now=env.now(),
-                    resolve_state=resolve_state_code,
-                    dry_run=dry_run,
-                    progress=advance,
+            # The store's transactions, not one of ours: the import checks the file in short
+            # read transactions and then publishes it in one short write, so the running bot's
+            # writers are never kept waiting for long.
+            result = await run_import(
+                env.store.transaction,
+                kind,
+                file,
+                actor=CLI_ACTOR,
+                now=env.now(),
+                resolve_state=resolve_state_code,
+                dry_run=dry_run,
+                progress=advance,
+            )
+        except ChangedMeanwhile as exc:
+            raise Failure(
+                t.gettext(
+                    "{reference} was changed while {file} was checked; nothing was imported. "
+                    "Run the import again.",
+                    reference=exc,
+                    file=file,
                 )
+            ) from None
         except TableError as exc:
             raise Failure(f"{file}: {exc}") from None
         except ImportRejected as exc:

@@ -44,6 +44,7 @@ from bot.mail.answers import (
     note_attachments,
     refusal_notice,
 )
+from bot.mail.authresults import read_auth_results
 from bot.mail.body import extract_reply, parse_message
 from bot.mail.bounces import notice_exists, read_proof, unproven_notice_id
 from bot.mail.classify import Classification, RecipientStatus, classify
@@ -303,6 +304,8 @@ class MailService:
                     InboundStatus.IGNORED, f"duplicate of inbound mail #{earlier}", "duplicate"
                 )
         msg = parse_message(mail.raw)
+        auth = read_auth_results(msg, self.settings.trusted_authserv_ids)
+        mail.auth_spf, mail.auth_dkim, mail.auth_dmarc = auth.spf, auth.dkim, auth.dmarc
         kind = classify(msg, mail_from=mail.envelope_from)
         if kind.kind == "bounce":
             return await self._bounce(session, mail, msg, kind)
@@ -325,6 +328,11 @@ class MailService:
             # Mostly spam to a guessable address: the ISU hears only of known contacts.
             reason = _Reason(_("it carries no conversation key"))
             return self._refuse(mail, msg, reason, tell_isu=speaker is not None)
+        if mail.auth_dmarc == "fail":
+            # Our MTA found the From domain does not vouch for this message: a forged From.
+            domain = (sender or "?").rpartition("@")[2]
+            reason = _Reason(_("its From domain {domain} fails DMARC"), {"domain": domain})
+            return self._refuse(mail, msg, reason)
         try:
             message_key = verify_token(
                 token,
@@ -335,6 +343,15 @@ class MailService:
         except InvalidToken as exc:
             reason = _Reason(
                 _("its conversation key is not valid ({problem})"), {"problem": exc.reason}
+            )
+            return self._refuse(mail, msg, reason)
+        envelope = mail.envelope_from.strip().strip("<>").lower()
+        if speaker is not None and envelope != (speaker.email or "").lower():
+            # From is the easiest header to forge; the envelope sender is what SPF checks.
+            # Both must be the contact's address, or the writer is a stranger to us.
+            reason = _Reason(
+                _("it was sent from {envelope}, not from the address in its From, {sender}"),
+                {"envelope": _clean(envelope, 254) or "<>", "sender": sender or "?"},
             )
             return self._refuse(mail, msg, reason)
         if is_digest_key(message_key):

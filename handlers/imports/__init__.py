@@ -75,7 +75,8 @@ Categories: `stockpile_destruction`, `survey_clearance`, `risk_education`, `vict
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -85,12 +86,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.imports import assistance, contacts, entries, reports
-from handlers.imports.common import Context, Importer, Outcome, RowError
-from handlers.tables import Table, TableError, read_table
+from handlers.imports.common import Context, Importer, Outcome, RowError, Sessions
+from handlers.tables import TableError, read_table
 from storage.audit import Actor
 from storage.models import State
+from storage.records import ChangedMeanwhile
 
 __all__ = [
+    "ChangedMeanwhile",
     "ImportKind",
     "ImportRejected",
     "ImportResult",
@@ -143,7 +146,7 @@ def columns_of(kind: ImportKind) -> tuple[str, ...]:
 
 
 async def run_import(
-    session: AsyncSession,
+    sessions: Sessions | AsyncSession,
     kind: ImportKind,
     path: Path,
     *,
@@ -155,21 +158,31 @@ async def run_import(
 ) -> ImportResult:
     """Check every row of ``path``, then write them all, or raise and write nothing.
 
-    Raises :class:`TableError` when the file cannot be read as a table, and
-    :class:`ImportRejected` when any row is wrong. ``progress`` is called after each row is
-    handled (written, or found unchanged) with the number of rows done so far. The writes run
-    in a savepoint, so even a caller that catches an unexpected database error is left with
-    none of them.
+    Given ``Store.transaction``, the file is read and checked in short read transactions and
+    written in one final transaction holding only the writes: the running bot's writers wait
+    for that publish alone, never for the checking (on SQLite every transaction holds the
+    database lock). Given a session, everything runs in the caller's transaction, the writes in
+    a savepoint, so even a caller that catches an unexpected database error is left with none
+    of them.
+
+    Raises :class:`TableError` when the file cannot be read as a table, :class:`ImportRejected`
+    when any row is wrong, and :class:`ChangedMeanwhile` when an entry the file updates changed
+    while the file was checked. ``progress`` is called after each row is handled with the number
+    of rows done so far.
     """
     if now.tzinfo is None:
         raise ValueError("run_import needs an aware time")
     importer = IMPORTERS[ImportKind(kind)]
-    table = read_table(path)
-    header_errors = _check_header(kind, importer, table)
-    if header_errors:
-        raise ImportRejected(header_errors)
-    states = frozenset((await session.scalars(select(State.iso3))).all())
-    context = Context(session, actor, now, resolve_state, states, frozenset(table.headers))
+    reads = _in(sessions) if isinstance(sessions, AsyncSession) else sessions
+
+    def check_header(headers: tuple[str, ...], line: int) -> None:
+        errors = _check_header(kind, importer, headers, line)
+        if errors:
+            raise ImportRejected(errors)
+
+    table = read_table(path, check_header=check_header)
+    context = Context(reads, actor, now, resolve_state, frozenset(), frozenset(table.headers))
+    context.known_states = frozenset(await context.scalars(select(State.iso3)))
     plan = await importer.plan(context, table.rows)
     if context.errors:
         raise ImportRejected(context.errors)
@@ -177,14 +190,14 @@ async def run_import(
     for step in plan.steps:
         counts[step.outcome] += 1
     if not dry_run:
-        async with session.begin_nested():
+        async with _publishing(sessions) as session:
             for done, step in enumerate(plan.steps, start=1):
                 if step.write is not None:
-                    await step.write()
+                    await step.write(session)
                 if progress is not None:
                     progress(done)
             if plan.finish is not None:
-                await plan.finish()
+                await plan.finish(session)
     return ImportResult(
         created=counts[Outcome.CREATED],
         updated=counts[Outcome.UPDATED],
@@ -194,22 +207,43 @@ async def run_import(
     )
 
 
-def _check_header(kind: ImportKind, importer: Importer, table: Table) -> list[RowError]:
-    line = table.header_line
+def _in(session: AsyncSession) -> Sessions:
+    """The caller's session, standing in for a transaction of its own."""
+
+    @asynccontextmanager
+    async def within() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    return within
+
+
+@asynccontextmanager
+async def _publishing(sessions: Sessions | AsyncSession) -> AsyncIterator[AsyncSession]:
+    if isinstance(sessions, AsyncSession):
+        async with sessions.begin_nested():
+            yield sessions
+    else:
+        async with sessions() as session:
+            yield session
+
+
+def _check_header(
+    kind: ImportKind, importer: Importer, headers: tuple[str, ...], line: int
+) -> list[RowError]:
     known = importer.columns
     errors = [
         RowError(line, column, f"the {kind.value} file needs a column {column!r}")
         for column in importer.required
-        if column not in table.headers
+        if column not in headers
     ]
-    for column in table.headers:
+    for column in headers:
         if column not in known:
             close = difflib.get_close_matches(column, known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"the columns are {', '.join(known)}"
             errors.append(RowError(line, column, f"unknown column {column!r}; {hint}"))
     for first, second in importer.pairs:
-        if (first in table.headers) != (second in table.headers):
-            missing = second if first in table.headers else first
+        if (first in headers) != (second in headers):
+            missing = second if first in headers else first
             errors.append(
                 RowError(line, missing, f"columns {first} and {second} go together; add {missing}")
             )

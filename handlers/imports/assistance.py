@@ -7,13 +7,14 @@ double the totals.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.imports.common import Cells, Context, Importer, Outcome, Plan, Step
+from handlers.imports.common import Cells, Context, Importer, Outcome, Plan, Step, Write
 from handlers.tables import Row
 from storage.models import AssistanceRecord, Direction
 from storage.records import add_assistance
@@ -105,10 +106,8 @@ def _check_direction(
 async def plan(context: Context, rows: Sequence[Row]) -> Plan:
     read = [(row.line, _read(context.cells(row))) for row in rows]
     years = sorted({record.year for _, record in read if record})
-    stored = await context.session.scalars(
-        select(AssistanceRecord).where(AssistanceRecord.year.in_(years))
-    )
-    known = {_stored(record).key for record in stored.all()}
+    stored = await context.scalars(select(AssistanceRecord).where(AssistanceRecord.year.in_(years)))
+    known = {_stored(record).key for record in stored}
     lines: dict[tuple[object, ...], int] = {}
     steps = []
     for line, record in read:
@@ -130,10 +129,10 @@ async def plan(context: Context, rows: Sequence[Row]) -> Plan:
     return Plan(steps)
 
 
-def _writer(context: Context, record: _Record) -> Callable[[], Awaitable[None]]:
-    async def write() -> None:
+def _writer(context: Context, record: _Record) -> Write:
+    async def write(session: AsyncSession) -> None:
         await add_assistance(
-            context.session,
+            session,
             context.actor,
             context.now,
             state_iso3=record.state_iso3,

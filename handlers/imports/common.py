@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.money import CENT, MAX_AMOUNT, AmountProblem, check_amount
@@ -25,6 +27,9 @@ from schedules.zones import UnknownZone, resolve_zone
 from storage.audit import Actor
 
 E = TypeVar("E", bound=StrEnum)
+# Opens one transaction (``Store.transaction``): checking a file reads in short ones of its own.
+Sessions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+Write = Callable[[AsyncSession], Awaitable[object]]
 
 LANGUAGES = ("en", "fr", "es")
 FIRST_YEAR, LAST_YEAR = 2008, 2100  # the Convention was adopted in 2008
@@ -67,31 +72,42 @@ class Outcome(StrEnum):
 
 @dataclass
 class Step:
-    """The write one valid row turns into; ``None`` when the store already says the same."""
+    """The write one valid row turns into; ``None`` when the store already says the same, or
+    when the plan writes its rows together in ``finish``."""
 
     line: int
     outcome: Outcome
-    write: Callable[[], Awaitable[object]] | None = None
+    write: Write | None = None
 
 
 @dataclass
 class Plan:
     steps: list[Step]
-    # Runs after every step: links between rows of the same file (a contact's alternate).
-    finish: Callable[[], Awaitable[object]] | None = None
+    # Runs after every step, in the same transaction: links between rows of the same file (a
+    # contact's alternate), or every row at once where one statement per row would be slow.
+    finish: Write | None = None
 
 
 @dataclass
 class Context:
-    """What a plan needs to look things up and to write; errors collect here."""
+    """What a plan needs to look things up; errors collect here. Plans only read: their writes
+    run later, in the one transaction that publishes the whole file."""
 
-    session: AsyncSession
+    reads: Sessions
     actor: Actor
     now: datetime
     resolve_state: Callable[[str], str | None]
     known_states: frozenset[str]
     columns: frozenset[str]
     errors: list[RowError] = field(default_factory=list)
+
+    async def scalars(self, statement: Executable) -> list[Any]:
+        async with self.reads() as session:
+            return list((await session.scalars(statement)).all())
+
+    async def rows(self, statement: Executable) -> list[Any]:
+        async with self.reads() as session:
+            return list((await session.execute(statement)).all())
 
     def cells(self, row: Row) -> Cells:
         return Cells(self, row)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.imports.common import Cells, Context, Importer, Outcome, Plan, Step
 from handlers.tables import Row
@@ -84,7 +85,7 @@ def _check_rules(cells: Cells, effective: dict[str, Any]) -> None:
 
 
 async def plan(context: Context, rows: Sequence[Row]) -> Plan:
-    everyone = (await context.session.scalars(select(Contact))).all()
+    everyone = await context.scalars(select(Contact))
     by_email = {contact.email: contact for contact in everyone if contact.email}
     by_slack = {contact.slack_user_id: contact for contact in everyone if contact.slack_user_id}
     email_lines: dict[str, int] = {}
@@ -165,7 +166,7 @@ def _write_plan(
         return alternate is not None and contact.alternate_id == alternate.id
 
     def step(person: _Person) -> Step:
-        async def write() -> None:
+        async def write(session: AsyncSession) -> None:
             fields = dict(person.fields)
             if has_alternates:
                 alternate = alternate_of(person) if person.alternate else None
@@ -174,7 +175,7 @@ def _write_plan(
                 else:
                     fields["alternate_id"] = alternate.id if alternate else None
             contact, _ = await upsert_contact(
-                context.session, context.actor, context.now, email=person.email, **fields
+                session, context.actor, context.now, email=person.email, **fields
             )
             written[person.email] = contact
 
@@ -183,11 +184,11 @@ def _write_plan(
         outcome = Outcome.UPDATED if person.existing else Outcome.CREATED
         return Step(person.line, outcome, write)
 
-    async def finish() -> None:
+    async def finish(session: AsyncSession) -> None:
         # Two people named as each other's alternate: the second link waits for both rows.
         for email, alternate in later:
             await upsert_contact(
-                context.session,
+                session,
                 context.actor,
                 context.now,
                 email=email,

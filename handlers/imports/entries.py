@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.imports.common import Cells, Context, Importer, Outcome, Plan, Step
 from handlers.tables import Row
 from storage.models import Category, Contact, Entry, EntryKind, EntryStatus, Via, Visibility
-from storage.records import REFERENCE_PREFIX, add_entry, normalise_reference, update_entry
+from storage.records import REFERENCE_PREFIX, add_entries, normalise_reference, update_entries
 
 REQUIRED = ("category", "description")
 OPTIONAL = (
@@ -35,7 +36,6 @@ OPTIONAL = (
 )
 PAIRS = (("amount", "currency"), ("period_start", "period_end"))
 _REFERENCE = re.compile(r"^([NC])-(\d{4})-(\d{4,})$")
-_CHUNK = 500  # keeps IN (...) lists well under SQLite's and asyncpg's parameter limits
 
 
 @dataclass
@@ -134,7 +134,7 @@ def _noun(kind: EntryKind) -> str:
 
 async def _stored_entries(context: Context, kind: EntryKind) -> list[Entry]:
     # Every entry of the kind: the ISU keeps hundreds, and a file may name any of them.
-    return list((await context.session.scalars(select(Entry).where(Entry.kind == kind))).all())
+    return await context.scalars(select(Entry).where(Entry.kind == kind))
 
 
 def _identity(fields: dict[str, Any]) -> tuple[object, ...]:
@@ -159,10 +159,8 @@ def _same_as_stored(entry: Entry) -> tuple[object, ...]:
 
 
 async def _contact_ids(context: Context) -> dict[str, int]:
-    rows = await context.session.execute(
-        select(Contact.email, Contact.id).where(Contact.email.is_not(None))
-    )
-    return {email or "": contact_id for email, contact_id in rows.all()}
+    rows = await context.rows(select(Contact.email, Contact.id).where(Contact.email.is_not(None)))
+    return {email or "": contact_id for email, contact_id in rows}
 
 
 def planner(kind: EntryKind) -> Callable[[Context, Sequence[Row]], Awaitable[Plan]]:
@@ -208,29 +206,34 @@ def planner(kind: EntryKind) -> Callable[[Context, Sequence[Row]], Awaitable[Pla
                 _check_owner(cells, kind, fields, entry)
             if cells.ok:
                 valid.append(_Row(cells.line, reference, fields))
-        return Plan([_step(context, kind, row, entries) for row in valid])
+        return _write_plan(context, kind, valid, entries)
 
     return plan
 
 
-def _step(context: Context, kind: EntryKind, row: _Row, entries: dict[str, Entry]) -> Step:
-    entry = entries.get(row.reference) if row.reference else None
-    if entry is None:
+def _write_plan(
+    context: Context, kind: EntryKind, rows: list[_Row], entries: dict[str, Entry]
+) -> Plan:
+    """Every row written together in ``finish``: thousands of rows take a few statements."""
+    steps, created, updated = [], [], []
+    for row in rows:
+        entry = entries.get(row.reference) if row.reference else None
+        if entry is None:
+            created.append(row.fields | {"via": Via.IMPORT})
+            steps.append(Step(row.line, Outcome.CREATED))
+            continue
+        changes = {
+            name: value for name, value in row.fields.items() if getattr(entry, name) != value
+        }
+        steps.append(Step(row.line, Outcome.UPDATED if changes else Outcome.UNCHANGED))
+        if changes:
+            updated.append((entry, changes))
 
-        async def create() -> None:
-            await add_entry(
-                context.session, context.actor, context.now, kind=kind, via=Via.IMPORT, **row.fields
-            )
+    async def finish(session: AsyncSession) -> None:
+        await update_entries(session, context.actor, context.now, updated)
+        await add_entries(session, context.actor, context.now, kind, created)
 
-        return Step(row.line, Outcome.CREATED, create)
-    stored = entry
-    if all(getattr(stored, name) == value for name, value in row.fields.items()):
-        return Step(row.line, Outcome.UNCHANGED)
-
-    async def update() -> None:
-        await update_entry(context.session, context.actor, context.now, stored, **row.fields)
-
-    return Step(row.line, Outcome.UPDATED, update)
+    return Plan(steps, finish)
 
 
 NEEDS = Importer(required=REQUIRED, optional=OPTIONAL, plan=planner(EntryKind.NEED), pairs=PAIRS)

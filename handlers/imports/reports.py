@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.imports.common import Context, Importer, Outcome, Plan, Step
 from handlers.tables import Row
@@ -35,8 +36,8 @@ class _Submission:
 
 
 async def plan(context: Context, rows: Sequence[Row]) -> Plan:
-    stored = await context.session.scalars(select(Report))
-    reports = {(r.state_iso3, r.kind, r.year): r for r in stored.all()}
+    stored = await context.scalars(select(Report))
+    reports = {(r.state_iso3, r.kind, r.year): r for r in stored}
     lines: dict[tuple[str, ReportKind, int], int] = {}
     today = context.now.date()
     submissions = []
@@ -91,9 +92,9 @@ def _step(context: Context, submission: _Submission) -> Step:
     ):
         return Step(submission.line, Outcome.UNCHANGED)
 
-    async def write() -> None:
+    async def write(session: AsyncSession) -> None:
         report = await mark_report_submitted(
-            context.session,
+            session,
             context.actor,
             context.now,
             state=submission.state,
@@ -108,8 +109,8 @@ def _step(context: Context, submission: _Submission) -> Step:
             # mark_report_submitted keeps the due date of a report it already knows.
             before = snapshot(report)
             report.due = submission.due
-            await context.session.flush()
-            record_change(context.session, context.actor, context.now, report, "update", before)
+            await session.flush()
+            record_change(session, context.actor, context.now, report, "update", before)
 
     return Step(submission.line, Outcome.UPDATED if existing else Outcome.CREATED, write)
 

@@ -443,7 +443,7 @@ async def test_ten_thousand_rows_validate(
 
 def cells(**values: str) -> tuple[Cells, list[RowError]]:
     context = Context(
-        session=None,  # type: ignore[arg-type]  # the cell parsers never touch it
+        reads=None,  # type: ignore[arg-type]  # the cell parsers never read the store
         actor=ISU,
         now=datetime(2027, 3, 31, tzinfo=UTC),
         resolve_state=lambda text: text.upper() if text.upper() in EXAMPLE_STATES else None,

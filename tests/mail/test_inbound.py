@@ -653,6 +653,85 @@ async def test_a_tampered_key_is_refused_unanswered_and_the_isu_told(bot: Bot) -
     assert await rows(bot.store, Draft) == []
 
 
+async def test_a_forged_from_with_a_valid_key_is_refused_unanswered(bot: Bot) -> None:
+    """The attack: someone holding a delegate's key writes From: the delegate, from elsewhere."""
+    delegate = "delegue@diplomatie.gouv.fr"
+    reminder = await remind(bot.store, delegate, "FRA")
+    raw = gmail_reply(reminder.email, sender=delegate, text="NEED: money", message_id="<f@x>")
+
+    await bot.deliver(raw, sender="attacker@elsewhere.example")
+
+    assert bot.sent_to(delegate) == []
+    assert bot.sent_to("attacker@elsewhere.example") == []
+    [notice] = bot.sent_to(ISU)
+    assert "attacker@elsewhere.example" in notice["Subject"]
+    [row] = await bot.inbound()
+    assert row.status is InboundStatus.REFUSED
+    assert await rows(bot.store, Draft) == []
+
+
+async def test_the_envelope_sender_may_differ_in_case_only(bot: Bot) -> None:
+    delegate = "delegue@diplomatie.gouv.fr"
+    reminder = await remind(bot.store, delegate, "FRA")
+    raw = gmail_reply(reminder.email, sender=delegate, text="SOUMIS", message_id="<c@x>")
+
+    await bot.deliver(raw, sender="Delegue@Diplomatie.Gouv.FR")
+
+    [answer] = bot.sent_to(delegate)
+    assert answer["In-Reply-To"] == "<c@x>"
+
+
+OUR_MTA = "mx.ccm.example.org"
+
+
+def authenticated(raw: bytes, *results: str) -> bytes:
+    """The message as our MTA hands it over: its Authentication-Results on top, in order."""
+    return b"".join(f"Authentication-Results: {r}\r\n".encode() for r in results) + raw
+
+
+async def test_a_reply_failing_dmarc_is_refused_and_the_isu_told(
+    mail_store: Store, smtp_server: SmtpServer
+) -> None:
+    delegate = "delegue@diplomatie.gouv.fr"
+    async with running_bot(mail_store, smtp_server, authserv_id=OUR_MTA) as bot:
+        reminder = await remind(bot.store, delegate, "FRA")
+        raw = gmail_reply(reminder.email, sender=delegate, text="SOUMIS", message_id="<d@x>")
+        await bot.deliver(
+            authenticated(
+                raw,
+                f"{OUR_MTA}; dmarc=fail (p=reject dis=none) header.from=diplomatie.gouv.fr",
+                f"{OUR_MTA}; dkim=pass header.d=elsewhere.example",  # below: not read
+            )
+        )
+
+    assert bot.sent_to(delegate) == []
+    [notice] = bot.sent_to(ISU)
+    assert "DMARC" in notice["Subject"]
+    [row] = await bot.inbound()
+    assert row.status is InboundStatus.REFUSED
+    assert (row.auth_spf, row.auth_dkim, row.auth_dmarc) == (None, None, "fail")
+    assert await rows(bot.store, Draft) == []
+
+
+async def test_authentication_results_are_read_only_from_our_own_mta(
+    mail_store: Store, smtp_server: SmtpServer
+) -> None:
+    delegate = "delegue@diplomatie.gouv.fr"
+    async with running_bot(mail_store, smtp_server, authserv_id=OUR_MTA) as bot:
+        reminder = await remind(bot.store, delegate, "FRA")
+        ours = f"{OUR_MTA}; spf=pass smtp.mailfrom={delegate}; dkim=pass; dmarc=pass"
+        for number, on_top in enumerate([ours, "mx.elsewhere.example; dmarc=fail"]):
+            raw = gmail_reply(
+                reminder.email, sender=delegate, text="SOUMIS", message_id=f"<a{number}@x>"
+            )
+            await bot.deliver(authenticated(raw, on_top))
+
+    assert len(bot.sent_to(delegate)) == 2  # both answered: the foreign verdict is not ours
+    first, second = await bot.inbound()
+    assert (first.auth_spf, first.auth_dkim, first.auth_dmarc) == ("pass", "pass", "pass")
+    assert (second.auth_spf, second.auth_dkim, second.auth_dmarc) == (None, None, None)
+
+
 async def test_a_reply_without_any_key_from_a_stranger_is_refused_silently(bot: Bot) -> None:
     raw = (
         b"From: spammer@example.net\nTo: reply+hello@reply.ccm.example.org\n"
