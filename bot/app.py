@@ -23,6 +23,7 @@ from bot.mail.outgoing import MailQueue
 from bot.mail.transports import OutboxTransport, SmtpTransport
 from bot.settings import Settings
 from bot.slack import SlackService, SlackTransport, slack_web_client, start_slack
+from bot.slack.app import DEFAULT_HOST
 from handlers.conversation import Conversation
 from handlers.digest import DigestSchedule
 from handlers.i18n import translator
@@ -90,6 +91,7 @@ class App:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     http_port: int | None = None
+    http_host: str = DEFAULT_HOST
     transports: dict[Channel, Transport] = field(default_factory=dict)
     store: Store | None = None
     scheduler: AsyncIOScheduler | None = None
@@ -141,6 +143,7 @@ class App:
                 self.clock,
                 conversation=conversation,
                 http_port=self.http_port,
+                host=self.http_host,
             )
         if self.settings.lmtp_port is not None and self.outgoing is not None:
             self.mail = MailService(
@@ -204,12 +207,20 @@ class App:
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, http_port: int | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    http_port: int | None = None,
+    http_host: str = DEFAULT_HOST,
 ) -> App:
-    return App(settings=settings, clock=clock or SystemClock(), http_port=http_port)
+    return App(
+        settings=settings, clock=clock or SystemClock(), http_port=http_port, http_host=http_host
+    )
 
 
-def describe_startup(settings: Settings, *, http_port: int | None = None) -> list[str]:
+def describe_startup(
+    settings: Settings, *, http_port: int | None = None, http_host: str = DEFAULT_HOST
+) -> list[str]:
     """The first lines an operator sees: where data lives and which channels are on."""
     lines = [f"database: {_describe_database(settings.database_url)}"]
     smtp = settings.smtp
@@ -230,7 +241,7 @@ def describe_startup(settings: Settings, *, http_port: int | None = None) -> lis
             "Slack: off until SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) are set"
         )
     elif http_port:
-        lines.append(f"Slack: HTTP mode on port {http_port} at /slack/events")
+        lines.append(f"Slack: HTTP mode on {http_host}:{http_port} at /slack/events")
     else:
         lines.append(
             "Slack: Socket Mode"

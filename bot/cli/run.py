@@ -10,6 +10,7 @@ import click
 
 from bot.app import create_app, describe_startup
 from bot.cli.base import Context, run_async
+from bot.slack.app import DEFAULT_HOST
 
 
 @click.command()
@@ -19,8 +20,16 @@ from bot.cli.base import Context, run_async
     type=click.IntRange(1, 65535),
     help="Serve Slack's Events API on this port at /slack/events (instead of Socket Mode).",
 )
+@click.option(
+    "--host",
+    "http_host",
+    default=DEFAULT_HOST,
+    show_default=True,
+    help="Address the --http listener binds: this machine only by default (behind a reverse "
+    "proxy); 0.0.0.0 listens on every interface.",
+)
 @click.pass_obj
-def run(context: Context, http_port: int | None) -> None:
+def run(context: Context, http_port: int | None, http_host: str) -> None:
     """Run the bot: scheduler, Slack and incoming mail, until stopped (Ctrl-C)."""
     settings = context.settings
     logging.basicConfig(
@@ -29,8 +38,8 @@ def run(context: Context, http_port: int | None) -> None:
     )
 
     async def serve() -> None:
-        app = create_app(settings, http_port=http_port)
-        for line in describe_startup(settings, http_port=http_port):
+        app = create_app(settings, http_port=http_port, http_host=http_host)
+        for line in describe_startup(settings, http_port=http_port, http_host=http_host):
             click.echo(line)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -43,8 +44,25 @@ def bot_env(database_url: str, tmp_path: Path, fake_slack: FakeSlack) -> dict[st
     return env
 
 
+@dataclass
+class Running:
+    port: int
+    startup: list[str]  # what the bot printed before "is running"
+
+
 @pytest.fixture
-def running_bot(bot_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack) -> Iterator[int]:
+def running_bot(started: Running) -> int:
+    return started.port
+
+
+@pytest.fixture
+def started(
+    bot_env: dict[str, str],
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    request: pytest.FixtureRequest,
+) -> Iterator[Running]:
+    """``ccm-bot run --http PORT`` in a process of its own (``--host`` from an indirect param)."""
     fake_slack.add_user("U0FRA0001", "luc@diplomatie.gouv.fr", "luc", tz="Europe/Paris")
     runner = CliRunner(env=bot_env)
     assert runner.invoke(main, ["states", "load"]).exit_code == 0
@@ -55,8 +73,12 @@ def running_bot(bot_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack) 
     )
     assert runner.invoke(main, ["contacts", "import", str(contacts)]).exit_code == 0
     port = free_port()
+    command = [sys.executable, "-m", "bot", "run", "--http", str(port)]
+    host = getattr(request, "param", None)
+    if host:
+        command += ["--host", host]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--http", str(port)],
+        command,
         cwd=tmp_path,
         env=bot_env,
         stdout=subprocess.PIPE,
@@ -64,11 +86,13 @@ def running_bot(bot_env: dict[str, str], tmp_path: Path, fake_slack: FakeSlack) 
         text=True,
     )
     assert process.stdout is not None
+    startup = []
     for line in process.stdout:
         if "is running" in line:
             break
+        startup.append(line.rstrip("\n"))
     try:
-        yield port
+        yield Running(port, startup)
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=30)[0]
@@ -90,7 +114,9 @@ def slash_command(text: str) -> str:
     )
 
 
-async def post(port: int, body: str, *, secret: str = SIGNING_SECRET) -> int:
+async def post(
+    port: int, body: str, *, secret: str = SIGNING_SECRET, host: str = "127.0.0.1"
+) -> int:
     stamp = int(time.time())
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
@@ -99,9 +125,7 @@ async def post(port: int, body: str, *, secret: str = SIGNING_SECRET) -> int:
     }
     async with (
         aiohttp.ClientSession() as session,
-        session.post(
-            f"http://127.0.0.1:{port}/slack/events", data=body, headers=headers
-        ) as response,
+        session.post(f"http://{host}:{port}/slack/events", data=body, headers=headers) as response,
     ):
         return response.status
 
@@ -116,3 +140,16 @@ async def test_signed_slash_command_is_answered(running_bot: int, fake_slack: Fa
 async def test_forged_signature_is_refused(running_bot: int, fake_slack: FakeSlack) -> None:
     assert await post(running_bot, slash_command("help"), secret="not-the-secret") == 401
     assert fake_slack.calls_to("chat.postMessage") == []
+
+
+async def test_it_listens_on_this_machine_only_unless_told(started: Running) -> None:
+    assert f"Slack: HTTP mode on 127.0.0.1:{started.port} at /slack/events" in started.startup
+    assert await post(started.port, slash_command("help")) == 200
+
+
+@pytest.mark.parametrize("started", ["127.0.0.2"], indirect=True)
+async def test_host_chooses_the_address_it_listens_on(started: Running) -> None:
+    assert f"Slack: HTTP mode on 127.0.0.2:{started.port} at /slack/events" in started.startup
+    assert await post(started.port, slash_command("help"), host="127.0.0.2") == 200
+    with pytest.raises(aiohttp.ClientConnectorError):
+        await post(started.port, slash_command("help"))  # 127.0.0.1 is not listened on
