@@ -63,12 +63,20 @@ def test_needs_list_reads_words_and_options(loaded: Invoke) -> None:
 
 def test_as_a_delegate_the_coordinators_only_records_disappear(loaded: Invoke) -> None:
     everyone = as_json(loaded, "needs", "list")
-    delegate = as_json(loaded, "needs", "list", "--as", "n.karimi@dmac.gov.af.example")
+    delegate = as_json(loaded, "needs", "list", "--as", "rami.haddad@lmac.gov.lb.example")
+    author = as_json(loaded, "needs", "list", "--as", "n.karimi@dmac.gov.af.example")
     partner = as_json(loaded, "offers", "list", "--as", "kari.nordmann@npaid.no.example")
     assert "coordinators" in {item["visibility"] for item in everyone["items"]}
     assert "coordinators" not in {item["visibility"] for item in delegate["items"]}
     assert delegate["total"] == everyone["total"] - 1
-    assert {item["visibility"] for item in partner["items"]} == {"public"}
+    # The delegate who logged it still sees it (and can withdraw it): nobody else does.
+    assert author["total"] == everyone["total"]
+    # A partner sees what is public, and the offer they logged for the Coordinators.
+    assert {(item["visibility"], item["organisation"]) for item in partner["items"]} == {
+        ("public", "Auswärtiges Amt"),
+        ("public", "Ministère des Armées"),
+        ("coordinators", "Norwegian People's Aid"),
+    }
     unknown = loaded("needs", "list", "--as", "nobody@example.org")
     assert unknown.exit_code == 1
     assert "no contact has the address" in unknown.output
