@@ -332,7 +332,7 @@ class SlackBot:
         try:
             await client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)
         except SlackApiError as error:
-            if error.response.get("error") not in NOT_A_MEMBER:
+            if error_code(error) not in NOT_A_MEMBER:
                 raise
             await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
 
@@ -381,7 +381,7 @@ class SlackBot:
                 blocks=shared_blocks(answered.reply, t, click.user_id, note=note),
             )
         except SlackApiError as error:
-            if error.response.get("error") not in NOT_A_MEMBER:
+            if error_code(error) not in NOT_A_MEMBER:
                 raise
             await self.whisper(client, channel, click.user_id, invite_me(t))
 
@@ -871,7 +871,7 @@ def _carried_out(reply: Reply) -> bool:
 
 
 def _log_unsettled(channel: str, ts: str, error: Exception) -> None:
-    code = error.response.get("error") if isinstance(error, SlackApiError) else None
+    code = error_code(error)
     log.warning(
         "could not settle the buttons of message %s in %s: %s",
         ts,
