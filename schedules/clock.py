@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -29,3 +30,16 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.at
+
+
+@dataclass
+class Elapsed:
+    """A run's ``now`` moved on by the time the run has spent: a sweep decides what is due at
+    one instant, and stamps each claim and send with the moment it really happens (what a
+    claim's lease counts from), with an injected clock as with the system's."""
+
+    start: datetime
+    _began: float = field(default_factory=time.monotonic, repr=False)
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._began)

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from schedules.clock import Elapsed
 from schedules.zones import UnknownZone, resolve_zone
-from storage.claims import renew_claim
+from storage.claims import SEND_TIMEOUT, renew_claim
 from storage.db import Store
-from storage.ledger import SEND_TIMEOUT, PlannedReminder, claim, plan, record_failure, record_sent
+from storage.ledger import PlannedReminder, claim, plan, record_failure, record_sent
 from storage.models import Channel, Contact, CustomDeadline, Message, State
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +93,7 @@ class Dispatcher:
     async def dispatch(self, now: datetime, *, limit: int = 50) -> DispatchResult:
         """Send every due message once; returns what happened, for logs and `reminders run-once`."""
         result = DispatchResult()
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        elapsed = Elapsed(now)
         while True:
             async with self.store.transaction() as session:
                 claimed = await claim(session, self.worker, now, limit=limit)
@@ -99,9 +101,7 @@ class Dispatcher:
             if not batch:
                 return result
             for outgoing in batch:
-                # The injected clock's instant, moved on by the time this sweep has spent.
-                sending_at = now + timedelta(seconds=loop.time() - started)
-                await self._send_one(outgoing, now, sending_at, result)
+                await self._send_one(outgoing, now, elapsed.now(), result)
             if len(batch) < limit:
                 return result
 
@@ -125,7 +125,7 @@ class Dispatcher:
             log.info("message %s was taken over by another worker", outgoing.message_id)
             return
         try:
-            external_id = await _attempt(transport, outgoing)
+            external_id = await within_send_timeout(_attempt(transport, outgoing))
         except Exception as exc:  # one send's failure, or bug, never stops the sweep's others
             failure = exc if isinstance(exc, DeliveryError) else _unexpected(exc)
             log.warning(
@@ -159,13 +159,18 @@ class Dispatcher:
                 await _plan_on_email(session, outgoing, now)
 
 
-async def _attempt(transport: Transport, outgoing: Outgoing) -> str:
-    """One send within its deadline: the claim's lease assumes no send outlasts it."""
+async def within_send_timeout(send: Awaitable[T]) -> T:
+    """One send within its deadline: a claim's lease assumes no send outlasts ``SEND_TIMEOUT``,
+    and one that does is a transient failure like any other outage."""
     try:
         async with asyncio.timeout(SEND_TIMEOUT.total_seconds()):
-            return await transport.find_sent(outgoing) or await transport.send(outgoing)
+            return await send
     except TimeoutError as exc:
         raise DeliveryError(f"no answer within {SEND_TIMEOUT.total_seconds():.0f} s") from exc
+
+
+async def _attempt(transport: Transport, outgoing: Outgoing) -> str:
+    return await transport.find_sent(outgoing) or await transport.send(outgoing)
 
 
 def _unexpected(exc: Exception) -> DeliveryError:

@@ -4,8 +4,9 @@ Shared by the reminder ledger (``Message``) and the queue of answers and notices
 (``OutgoingMail``), and its timings by the digest. A worker claims due rows in one UPDATE whose
 status guard makes the claim exclusive, commits, sends, then records the outcome; a failure
 releases the row for a later attempt, or gives it up. A claim left by a crashed worker is taken
-over once its lease has run out: ``STALE_CLAIM`` unless the queue renews each claim just before
-its send and so can promise a shorter one (the reminder ledger's ``CLAIM_LEASE``).
+over once its lease has run out: each queue renews a claim just before its send
+(``renew_claim``) and gives the send at most ``SEND_TIMEOUT``, so a claim older than
+``CLAIM_LEASE`` is one nobody is sending, and a killed worker's rows wait minutes, not hours.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.models import Message, MessageStatus, OutgoingMail, SentWithRetries
 
-# A claim older than this is presumed abandoned by a crashed worker and taken over: long
-# enough for a whole batch of sends when the claims are not renewed one by one.
-STALE_CLAIM = timedelta(minutes=15)
+# One send's deadline, a transport's own retries and Retry-After waits included.
+SEND_TIMEOUT = timedelta(minutes=1)
+# How long a renewed claim stands: the send's deadline, plus two minutes of clock drift between
+# the hosts of two workers.
+CLAIM_LEASE = SEND_TIMEOUT + timedelta(minutes=2)
 MAX_ATTEMPTS = 6
 ERROR_LIMIT = 2000
 
@@ -35,17 +38,15 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=2))
 
 
-def waiting(
-    table: type[Sendable], now: datetime, *, lease: timedelta = STALE_CLAIM
-) -> ColumnElement[bool]:
+def waiting(table: type[Sendable], now: datetime) -> ColumnElement[bool]:
     """Ready for an attempt: pending and past its backoff, or claimed by a worker gone silent
-    (its claim older than ``lease``)."""
+    (its claim older than ``CLAIM_LEASE``)."""
     return or_(
         and_(
             table.status == MessageStatus.PENDING,
             or_(table.next_attempt_at.is_(None), table.next_attempt_at <= now),
         ),
-        and_(table.status == MessageStatus.CLAIMED, table.claimed_at < now - lease),
+        and_(table.status == MessageStatus.CLAIMED, table.claimed_at < now - CLAIM_LEASE),
     )
 
 

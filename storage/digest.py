@@ -4,10 +4,11 @@ Exactly-once follows the reminder ledger's idea (``storage.ledger``) with a simp
 ``DigestSend`` row per person and ISO week (``UNIQUE(contact_id, period_start)``), claimed and
 committed before the mail goes out and recorded after. A second process, a restart or a misfire
 finds the row and sends nothing; a claim left by a crashed worker is taken over after
-``STALE_CLAIM``, and the resend keeps the Message-ID (derived from the row's id), so receiving
-servers and the outbox recognise it.
+``storage.claims.CLAIM_LEASE`` (each row is claimed just before its send, which has at most
+``SEND_TIMEOUT``), and the resend keeps the Message-ID (derived from the row's id), so
+receiving servers and the outbox recognise it.
 
-What a reader may see is decided in SQL, as everywhere (``storage.queries.visible_to``). Every
+What a reader may see is decided in SQL, as everywhere (``storage.visibility``). Every
 function takes its session from the caller.
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import SYSTEM, Actor, record_change, snapshot
-from storage.claims import MAX_ATTEMPTS, STALE_CLAIM, retry_delay
+from storage.claims import CLAIM_LEASE, MAX_ATTEMPTS, retry_delay
 from storage.contacts import UnknownContact
 from storage.models import (
     Contact,
@@ -190,7 +191,7 @@ async def claim_digest(
             DigestSend.status == RETRY,
             or_(DigestSend.next_attempt_at.is_(None), DigestSend.next_attempt_at <= now),
         ),
-        and_(DigestSend.status == SENDING, DigestSend.claimed_at < now - STALE_CLAIM),
+        and_(DigestSend.status == SENDING, DigestSend.claimed_at < now - CLAIM_LEASE),
     )
     taken = await session.scalar(
         update(DigestSend)
@@ -270,7 +271,7 @@ async def settled(
             DigestSend.period_start == period_start,
             or_(
                 DigestSend.status.in_((SENT, FAILED)),
-                and_(DigestSend.status == SENDING, DigestSend.claimed_at >= now - STALE_CLAIM),
+                and_(DigestSend.status == SENDING, DigestSend.claimed_at >= now - CLAIM_LEASE),
                 and_(DigestSend.status == RETRY, DigestSend.next_attempt_at > now),
             ),
         )

@@ -6,9 +6,8 @@ LOCKED``; SQLite a status-guarded ``UPDATE … RETURNING`` inside ``BEGIN IMMEDI
 message id that names the message everywhere it goes, so a crash between sending and recording
 is recognised on restart instead of being repeated.
 
-A killed worker's messages wait only ``CLAIM_LEASE``: the dispatcher renews each claim just
-before its send and gives the send at most ``SEND_TIMEOUT``, so a claim older than that plus a
-margin for clocks that disagree is one nobody is sending.
+A killed worker's messages wait only ``storage.claims.CLAIM_LEASE``: the dispatcher renews each
+claim just before its send and gives the send at most ``SEND_TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -25,12 +24,6 @@ from sqlalchemy.orm import selectinload
 
 from storage.claims import claim_ids, release, waiting
 from storage.models import Channel, Delivery, Message, MessageStatus
-
-# One send's deadline, a transport's own retries and Retry-After waits included.
-SEND_TIMEOUT = timedelta(minutes=1)
-# How long a renewed claim stands: the send's deadline, plus two minutes of clock drift between
-# the hosts of two workers.
-CLAIM_LEASE = SEND_TIMEOUT + timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -133,7 +126,7 @@ async def claim(
     session: AsyncSession, worker: str, now: datetime, *, limit: int = 50
 ) -> Sequence[Message]:
     """Take due messages for this worker; no other worker can take them until released."""
-    due = and_(Message.send_at <= now, waiting(Message, now, lease=CLAIM_LEASE))
+    due = and_(Message.send_at <= now, waiting(Message, now))
     order = (Message.send_at, Message.id)
     claimed_ids = await claim_ids(session, Message, due, order, worker, now, limit)
     if not claimed_ids:

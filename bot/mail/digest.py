@@ -52,8 +52,8 @@ from handlers.turns import Speaker, speaker_for
 from handlers.understanding._text import fold
 from handlers.understanding.keywords import Intent
 from handlers.understanding.reader import understand
-from schedules.clock import Clock
-from schedules.dispatch import DeliveryError
+from schedules.clock import Clock, Elapsed
+from schedules.dispatch import DeliveryError, within_send_timeout
 from schedules.periods import Period
 from schedules.zones import resolve_zone
 from storage.contacts import contact_by_email
@@ -318,10 +318,12 @@ class DigestService:
             if not waiting and not summary_due:
                 return result  # the usual check: everything went out already
             shared = await load_shared_facts(session, period, self.zone)
+        # Each claim is stamped with the moment it is taken: its lease runs from its own send.
+        elapsed = Elapsed(moment)
         for contact in waiting:
-            await self._send_one(contact, shared, moment, result)
+            await self._send_one(contact, shared, elapsed.now(), result)
         if summary_due and post is not None and channel:
-            await self._post_summary(post, channel, shared, moment, result)
+            await self._post_summary(post, channel, shared, elapsed.now(), result)
         return result
 
     async def _send_one(
@@ -354,7 +356,7 @@ class DigestService:
                 issued=shared.today,
                 sent_at=now,
             )
-            message_id = await self.sender.send_message(msg)
+            message_id = await within_send_timeout(self.sender.send_message(msg))
         except Exception as exc:
             permanent = isinstance(exc, DeliveryError) and exc.permanent
             if not isinstance(exc, DeliveryError):
@@ -405,7 +407,7 @@ class DigestService:
                 facts = await load_digest_facts(
                     session, Viewer(Role.DELEGATE), shared, period.start
                 )
-            posted = await post(compose_summary(facts))
+            posted = await within_send_timeout(post(compose_summary(facts)))
         except Exception as exc:
             log.exception("digest summary to %s failed", channel)
             async with self.store.transaction() as session:

@@ -30,8 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.mail.answers import undelivered_notice
 from bot.settings import Settings
 from handlers.i18n import translator
-from schedules.clock import Clock
-from schedules.dispatch import DeliveryError
+from schedules.clock import Clock, Elapsed
+from schedules.dispatch import DeliveryError, within_send_timeout
+from storage.claims import renew_claim
 from storage.db import Store
 from storage.models import MessageStatus, OutgoingMail
 from storage.outgoing import (
@@ -184,11 +185,14 @@ class MailQueue:
     async def _run(self, now: datetime, ids: Sequence[int] | None) -> MailRun:
         result = MailRun()
         notices: list[int] = []
+        elapsed = Elapsed(now)
         while True:
             async with self.store.transaction() as session:
-                claimed = await claim_mail(session, self.worker, now, ids=ids, limit=self.batch)
+                claimed = await claim_mail(
+                    session, self.worker, elapsed.now(), ids=ids, limit=self.batch
+                )
             for row in claimed:
-                notices += await self._send_one(row, now, result)
+                notices += await self._send_one(row, now, elapsed.now(), result)
             if len(claimed) < self.batch:
                 break
         if notices:
@@ -196,10 +200,20 @@ class MailQueue:
             result.merge(await self._run(now, notices))
         return result
 
-    async def _send_one(self, row: OutgoingMail, now: datetime, result: MailRun) -> list[int]:
-        """One attempt; returns the ids of notices queued because the mail was given up."""
+    async def _send_one(
+        self, row: OutgoingMail, now: datetime, sending_at: datetime, result: MailRun
+    ) -> list[int]:
+        """One attempt; returns the ids of notices queued because the mail was given up.
+
+        The claim is renewed first, so its lease runs from this send (one of a batch claimed
+        together), and the send gets at most ``SEND_TIMEOUT``: a claim older than the lease is
+        then one nobody is sending, and a killed worker's mail waits minutes, not hours.
+        """
+        async with self.store.transaction() as session:
+            if not await renew_claim(session, OutgoingMail, row.id, self.worker, sending_at):
+                return []  # taken over by another worker meanwhile
         try:
-            await self.sender.send_message(_parsed(row.raw))
+            await within_send_timeout(self.sender.send_message(_parsed(row.raw)))
         except Exception as exc:
             permanent = isinstance(exc, DeliveryError) and exc.permanent
             if isinstance(exc, DeliveryError):

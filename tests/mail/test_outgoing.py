@@ -23,7 +23,7 @@ from schedules.dispatch import Dispatcher
 from schedules.jobs import MAIL_RETRY_JOB, Sweep, register_jobs
 from schedules.policy import ReminderPolicy
 from storage.audit import SYSTEM
-from storage.claims import STALE_CLAIM, retry_delay
+from storage.claims import CLAIM_LEASE, retry_delay
 from storage.db import Store
 from storage.models import InboundStatus, MessageStatus, OutgoingMail
 from storage.outgoing import (
@@ -320,11 +320,11 @@ async def test_a_mail_is_claimed_by_one_worker_and_a_dead_workers_claim_is_taken
     assert sorted([one, two]) == [[], [mail_id]]
     dead = "w1" if one else "w2"
 
-    assert await claim("w3", NOW + STALE_CLAIM) == []  # not abandoned yet
-    assert await claim("w3", NOW + STALE_CLAIM + timedelta(seconds=1)) == [mail_id]
+    assert await claim("w3", NOW + CLAIM_LEASE) == []  # not abandoned yet
+    assert await claim("w3", NOW + CLAIM_LEASE + timedelta(seconds=1)) == [mail_id]
     async with store.transaction() as session:
-        assert not await record_mail_sent(session, mail_id, dead, NOW + STALE_CLAIM)
-        assert await record_mail_sent(session, mail_id, "w3", NOW + STALE_CLAIM)
+        assert not await record_mail_sent(session, mail_id, dead, NOW + CLAIM_LEASE)
+        assert await record_mail_sent(session, mail_id, "w3", NOW + CLAIM_LEASE)
     assert await claim("w4", NOW + timedelta(days=1)) == []
 
 

@@ -26,6 +26,7 @@ from schedules.periods import Period, iso_week, parse_iso_week
 from schedules.policy import ReminderPolicy
 from schedules.zones import resolve_zone
 from storage.audit import SYSTEM
+from storage.claims import CLAIM_LEASE
 from storage.contacts import contact_by_email
 from storage.db import Store
 from storage.digest import FAILED, RETRY, SENDING, SENT, claim_digest
@@ -229,9 +230,11 @@ async def test_a_claim_left_by_a_crashed_bot_is_taken_over_only_when_stale(
         )
         assert crashed is not None
     outbox = Outbox()
-    soon = await service(world, outbox, at=SEND_TIME + timedelta(minutes=5)).run()
+    # Minutes, not a quarter of an hour: just within CLAIM_LEASE the claim still stands.
+    assert timedelta(minutes=5) >= CLAIM_LEASE
+    soon = await service(world, outbox, at=SEND_TIME + CLAIM_LEASE - timedelta(seconds=1)).run()
     assert COORDINATOR not in soon.sent
-    later = await service(world, outbox, at=SEND_TIME + timedelta(minutes=16)).run()
+    later = await service(world, outbox, at=SEND_TIME + CLAIM_LEASE + timedelta(seconds=1)).run()
     assert later.sent == [COORDINATOR]
     [row] = [r for r in await sends(world) if r.contact_id == contact.id]
     assert (row.id, row.status, row.claimed_by) == (crashed.id, SENT, "bot-1")

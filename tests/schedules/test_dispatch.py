@@ -9,6 +9,7 @@ import pytest
 
 from schedules.dispatch import DeliveryError, Dispatcher, Outgoing
 from storage import claims, ledger
+from storage.claims import CLAIM_LEASE
 from storage.db import Store
 from storage.models import Channel, Message, MessageStatus
 from tests.schedules.helpers import (
@@ -130,9 +131,9 @@ async def test_stale_claim_is_taken_over_without_a_second_send(store: Store) -> 
     rescuer = email_dispatcher(store, transport, worker="rescuer")
 
     # A few minutes, not a quarter of an hour: exactly CLAIM_LEASE later the claim still stands.
-    assert timedelta(minutes=5) >= ledger.CLAIM_LEASE
-    assert (await rescuer.dispatch(NINE_PARIS + ledger.CLAIM_LEASE)).sent == []
-    taken_over = await rescuer.dispatch(NINE_PARIS + ledger.CLAIM_LEASE + timedelta(seconds=1))
+    assert timedelta(minutes=5) >= CLAIM_LEASE
+    assert (await rescuer.dispatch(NINE_PARIS + CLAIM_LEASE)).sent == []
+    taken_over = await rescuer.dispatch(NINE_PARIS + CLAIM_LEASE + timedelta(seconds=1))
 
     assert sorted(o.message_id for o in taken_over.sent) == [went_out, never_sent]
     assert [o.message_id for o in transport.sent] == [never_sent]  # the first is not resent
@@ -184,7 +185,7 @@ async def test_a_renewed_claim_keeps_its_lease_and_a_lost_one_is_not_sent(store:
         assert await claims.renew_claim(session, Message, first, "slow", sending)
 
     async with store.transaction() as session:
-        taken = await ledger.claim(session, "rescuer", NINE_PARIS + ledger.CLAIM_LEASE * 2)
+        taken = await ledger.claim(session, "rescuer", NINE_PARIS + CLAIM_LEASE * 2)
         assert [m.id for m in taken] == [second]  # only the tail nobody is sending
     async with store.transaction() as session:
         assert not await claims.renew_claim(session, Message, second, "slow", sending)

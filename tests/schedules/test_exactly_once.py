@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import text
 
 from storage import ledger
+from storage.claims import CLAIM_LEASE
 from storage.db import Store
-from storage.ledger import CLAIM_LEASE
 from storage.models import Channel, MessageStatus
 from tests.schedules.helpers import (
     ART7_2026,
