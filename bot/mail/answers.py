@@ -33,6 +33,7 @@ __all__ = [
     "note_attachments",
     "refusal_notice",
     "undelivered_notice",
+    "unproven_bounce_notice",
 ]
 
 # A refused message is attached to the ISU's notice up to this size; beyond, the notice
@@ -183,6 +184,40 @@ def bouncing_notice(
     ]
     subject = t.gettext("Address bouncing: {email}", email=email)
     return _notice(settings, t, subject, "\n".join(lines), now)
+
+
+def unproven_bounce_notice(
+    settings: Settings,
+    t: Translator,
+    *,
+    email: str,
+    inbound_id: int,
+    raw: bytes,
+    now: datetime,
+    message_id: str,
+) -> EmailMessage | None:
+    """Tells the ISU a bounce named a contact without proof that it returns our mail, so the
+    address was kept; once a day per address (``message_id`` names the day), with the report
+    attached. None when no ISU address is set."""
+    if not settings.isu_email:
+        return None
+    lines = [
+        t.gettext(
+            "A bounce report names {email}, but nothing in it shows that it returns mail we "
+            "sent to that address, so the address was kept and its reminders go on. It may be "
+            "forged. If {email} really no longer works, correct the contact in the contacts "
+            "file and import it again.",
+            email=email,
+        ),
+        "",
+        t.gettext("Stored as inbound mail #{number}.", number=inbound_id),
+        t.gettext("Other such reports about this address today are not notified."),
+    ]
+    original = (f"bounce-{inbound_id}.eml", raw) if len(raw) <= MAX_ATTACHED_ORIGINAL else None
+    subject = t.gettext("Bounce without proof, address kept: {email}", email=email)
+    notice = _notice(settings, t, subject, "\n".join(lines), now, attachment=original)
+    notice.replace_header("Message-ID", message_id)
+    return notice
 
 
 def undelivered_notice(

@@ -43,6 +43,7 @@ from bot.mail.answers import (
     isu_notice,
     note_attachments,
     refusal_notice,
+    unproven_bounce_notice,
 )
 from bot.mail.authresults import read_auth_results
 from bot.mail.body import extract_reply, parse_message
@@ -583,14 +584,16 @@ class MailService:
         )
         if await notice_exists(session, notice_id):
             return []
-        reason = _Reason(
-            _("a bounce names {email} but proves no mail of ours to it (forged?); not marked"),
-            {"email": email},
+        notice = unproven_bounce_notice(
+            self.settings,
+            self.isu_t,
+            email=email,
+            inbound_id=mail.id,
+            raw=mail.raw,
+            now=now,
+            message_id=notice_id,
         )
-        notices = self._refusal_notices(mail, msg, reason)
-        for notice in notices:
-            notice.replace_header("Message-ID", notice_id)
-        return list(notices)
+        return [notice] if notice is not None else []
 
 
 def _describe(contact: Contact | None) -> str | None:

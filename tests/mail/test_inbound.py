@@ -864,8 +864,8 @@ async def test_a_forged_bounce_marks_nobody_and_the_isu_is_told_once_a_day(bot: 
 
     assert not await bouncing(bot.store, "jane.doe@mfa.example.gov")
     [notice] = bot.sent_to(ISU)  # the second forgery of the day is only logged
-    assert "jane.doe@mfa.example.gov" in notice["Subject"]
-    assert "not marked" in plain_text(notice)
+    assert notice["Subject"] == "Bounce without proof, address kept: jane.doe@mfa.example.gov"
+    assert "the address was kept and its reminders go on" in plain_text(notice)
     for row in await bot.inbound():
         assert row.status is InboundStatus.IGNORED
         assert "no proof that we mailed jane.doe@mfa.example.gov" in (row.outcome or "")
