@@ -116,9 +116,14 @@ def from_understanding(found: Understanding) -> dict[str, str]:
         "description": found.text,
         "article": str(found.article or ""),
         "category": str(found.category or Category.OTHER),
-        "amount": str(found.amount or ""),
+        "amount": _figure(found.amount),
         "currency": found.currency or "",
     }
+
+
+def _figure(amount: Decimal | None) -> str:
+    """An amount read from a sentence as the form field would hold it: digits, never "1E-7"."""
+    return "" if amount is None else f"{amount:f}"
 
 
 def correction(found: Understanding) -> dict[str, str]:
@@ -129,7 +134,7 @@ def correction(found: Understanding) -> dict[str, str]:
         "description": found.text.replace(found.reference or "", "").strip(" :"),
         "article": str(found.article or ""),
         "category": str(found.category or ""),
-        "amount": str(found.amount or ""),
+        "amount": _figure(found.amount),
         "currency": found.currency or "",
     }
     return {name: value for name, value in fields.items() if value}

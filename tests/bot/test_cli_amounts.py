@@ -40,8 +40,13 @@ def needs(run: Invoke) -> list[dict[str, str]]:
             id="was-proposed-as-0-eur",
         ),
         pytest.param(
+            "BESOIN : dépollution dans le nord, 0,0000001 EUR",
+            "Indiquez le montant avec deux décimales au plus (les centimes)",
+            id="tiny-was-shown-as-1E-7",
+        ),
+        pytest.param(
             "BESOIN : dépollution dans le nord, 1e308 EUR",
-            "Indiquez le montant en chiffres, par exemple 250000.",
+            "Le montant doit être inférieur à",
             id="was-proposed-as-308-eur",
         ),
     ],

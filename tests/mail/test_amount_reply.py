@@ -29,7 +29,7 @@ DELEGATE = "kofi.mensah@mfa.gov.gh"
         ),
         pytest.param(
             "NEED: survey in the Volta region, 1e308 USD",
-            "Write the amount as a number, e.g. 250000.",
+            "The amount must be less than 10,000,000,000,000; check the number of zeros.",
             id="was-proposed-as-308-usd",
         ),
         pytest.param(
