@@ -32,17 +32,12 @@ from handlers.replies import Handover
 from schedules.clock import Clock, SystemClock
 from schedules.dispatch import Dispatcher, Outgoing, Transport
 from schedules.jobs import InFlight, Sweep, register_jobs
-from schedules.policy import ReminderPolicy
 from schedules.zones import resolve_zone
 from storage.db import Store, open_store
 from storage.models import Channel
 
 # How long a stopping bot waits for a sweep or digest in progress to finish.
 STOP_GRACE_SECONDS = 20.0
-
-
-def reminder_policy(settings: Settings) -> ReminderPolicy:
-    return ReminderPolicy(**settings.reminders.model_dump(exclude={"sweep_minutes"}))
 
 
 def worker_name() -> str:
@@ -115,7 +110,7 @@ class App:
             self.transports[Channel.SLACK] = SlackTransport(self.slack_client)
         self.sweep = Sweep(
             store=self.store,
-            policy=reminder_policy(self.settings),
+            policy=self.settings.reminders,
             dispatcher=Dispatcher(self.store, self.transports, worker_name()),
             clock=self.clock,
             slack=Channel.SLACK in self.transports,

@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from handlers.i18n import LANGUAGES
+from schedules.policy import ReminderPolicy
 from schedules.zones import resolve_zone
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
@@ -48,22 +49,6 @@ class SettingsError(Exception):
 
 def _env(name: str, field: str, default: Any = None) -> Any:
     return Field(default=default, validation_alias=AliasChoices(name, field))
-
-
-class ReminderSettings(BaseModel):
-    """The reminder policy an operator may change in the TOML file's ``[reminders]`` table."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    annual_days_before: tuple[int, ...] = (60, 30, 14, 7, 1)
-    remind_on_the_day: bool = True
-    overdue_every_days: int = 14
-    overdue_max: int = 3
-    treaty_months_before: tuple[int, ...] = (24, 12, 6, 3, 1)
-    custom_days_before: tuple[int, ...] = (30, 7, 1)
-    send_hour: int = Field(default=9, ge=0, le=23)
-    snooze_days: int = Field(default=7, ge=1)
-    sweep_minutes: int = Field(default=10, ge=1, le=1440)
 
 
 class DigestSettings(BaseModel):
@@ -112,8 +97,14 @@ class Settings(BaseSettings):
     isu_email: str | None = _env("CCM_ISU_EMAIL", "isu_email")
     isu_language: str = _env("CCM_ISU_LANGUAGE", "isu_language", "en")
     digest_channel: str | None = _env("CCM_DIGEST_CHANNEL", "digest_channel")
-    reminders: ReminderSettings = ReminderSettings()
+    reminders: ReminderPolicy = ReminderPolicy()
     digest: DigestSettings = DigestSettings()
+
+    @field_validator("reminders", mode="before")
+    @classmethod
+    def _reminder_policy(cls, value: Any) -> Any:
+        # The policy checks itself, strictly; pydantic's lax coercion would read true as 1.
+        return ReminderPolicy.from_table(value) if isinstance(value, dict) else value
 
     @field_validator("database_url")
     @classmethod

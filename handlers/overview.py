@@ -12,9 +12,9 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.turns import Speaker
-from schedules.calendar import open_items
 from schedules.dispatch import ReminderItem
 from schedules.planner import calendar_of
+from schedules.policy import ReminderPolicy, open_items
 from storage.models import EntryKind, EntryStatus, ReportKind
 from storage.queries import custom_deadlines_of, open_entries_of
 from storage.records import reports_of
@@ -46,7 +46,12 @@ class Overview:
     entries: tuple[OpenEntry, ...]
 
 
-async def overview_of(session: AsyncSession, speaker: Speaker, now: datetime) -> Overview:
+async def overview_of(
+    session: AsyncSession, speaker: Speaker, now: datetime, policy: ReminderPolicy
+) -> Overview:
+    """What the speaker's State owes within ``policy``'s reminder window (the configured one:
+    an operator who reminds 90 days ahead sees those items here too), its latest reports and
+    the open records the speaker may see."""
     today = speaker.today(now)
     due: list[ReminderItem] = []
     submitted: list[SubmittedReport] = []
@@ -57,7 +62,7 @@ async def overview_of(session: AsyncSession, speaker: Speaker, now: datetime) ->
         name = state.name(speaker.language)
         due = [
             ReminderItem(item.state, name, item.item, "", item.due, item.title)
-            for item in open_items(calendar_of(state, reports, customs), today)
+            for item in open_items(calendar_of(state, reports, customs), today, policy)
         ]
         submitted = [
             SubmittedReport(

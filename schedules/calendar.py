@@ -20,12 +20,6 @@ ANNUAL_REPORT_MONTH, ANNUAL_REPORT_DAY = 4, 30  # Article 7(2): 30 April
 STOCKPILE_DESTRUCTION_YEARS = 8  # Article 3(2)
 CLEARANCE_YEARS = 10  # Article 4(1)
 
-# Defaults for `open_items`; they match `ReminderPolicy()` (a test keeps them in step):
-# the earliest treaty reminder is 24 months ahead, the escalation 56 days after the due
-# date; a week of margin for a stage moved off a weekend, four more weeks of downtime.
-DEFAULT_LOOKAHEAD_DAYS = 24 * 31 + 7
-DEFAULT_LOOKBACK_DAYS = (3 + 1) * 14 + 7 + 28
-
 _ISO3 = re.compile(r"[A-Z]{3}")
 
 
@@ -206,14 +200,3 @@ def items_open(
         (item for item in candidates if owed(item.due)),
         key=lambda item: (item.due, item.item),
     )
-
-
-def open_items(
-    cal: StateCalendar,
-    today: date,
-    *,
-    lookahead_days: int = DEFAULT_LOOKAHEAD_DAYS,
-    lookback_days: int | None = DEFAULT_LOOKBACK_DAYS,
-) -> list[DueItem]:
-    """`items_open` with the default reminder policy's window."""
-    return items_open(cal, today, lookahead_days=lookahead_days, lookback_days=lookback_days)

@@ -8,11 +8,12 @@ was down for a week sends the latest reminder once rather than the week's backlo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from schedules.calendar import DueItem, ItemKind, add_months
+from schedules.calendar import DueItem, ItemKind, StateCalendar, add_months, items_open
 from schedules.periods import local_instant
 
 DAY = "day"
@@ -20,6 +21,7 @@ ESCALATE = "escalate"
 SATURDAY_SUNDAY: frozenset[int] = frozenset({5, 6})
 _WEEK = 7
 _DOWNTIME = 28
+_DAY_MINUTES = 24 * 60
 _TUPLE_FIELDS = ("annual_days_before", "treaty_months_before", "custom_days_before")
 
 
@@ -38,6 +40,23 @@ class ReminderPolicy:
     custom_days_before: tuple[int, ...] = (30, 7, 1)
     send_hour: int = 9
     snooze_days: int = 7
+    sweep_minutes: int = 10  # how often the planner looks for what is due
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, object]) -> ReminderPolicy:
+        """The policy from the TOML file's ``[reminders]`` table, naming any unknown key.
+
+        The checks here are the policy's own (strict: ``send_hour = true`` is refused, not read
+        as hour 1), so settings validate into this type rather than a lax copy of it.
+        """
+        known = {spec.name for spec in fields(cls)}
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown setting {', '.join(unknown)}; the [reminders] table takes "
+                + ", ".join(sorted(known))
+            )
+        return cls(**table)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         for spec in fields(self):
@@ -58,6 +77,8 @@ class ReminderPolicy:
                 _check_int(spec.name, value, minimum=0, maximum=23)
             elif spec.name == "overdue_max":
                 _check_int(spec.name, value, minimum=0)
+            elif spec.name == "sweep_minutes":
+                _check_int(spec.name, value, minimum=1, maximum=_DAY_MINUTES)
             else:
                 _check_int(spec.name, value, minimum=1)
 
@@ -79,6 +100,14 @@ class ReminderPolicy:
         the escalation day still escalate once when it comes back.
         """
         return (self.overdue_max + 1) * self.overdue_every_days + _WEEK + _DOWNTIME
+
+
+def open_items(cal: StateCalendar, today: date, policy: ReminderPolicy) -> list[DueItem]:
+    """The State's items within the policy's reminder window: what the planner reminds of and
+    what a delegate's overview lists, so the two never disagree."""
+    return items_open(
+        cal, today, lookahead_days=policy.lookahead_days, lookback_days=policy.lookback_days
+    )
 
 
 @dataclass(frozen=True, slots=True)

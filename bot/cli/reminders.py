@@ -8,7 +8,7 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from bot.app import create_app, reminder_policy
+from bot.app import create_app
 from bot.cli.base import (
     DAY,
     Context,
@@ -67,7 +67,7 @@ async def preview(env: Env, day: datetime, as_json: bool) -> None:
         snapshot = await load_snapshot(session)
     dues = preview_day(
         snapshot,
-        reminder_policy(env.settings),
+        env.settings.reminders,
         day.date(),
         slack=env.settings.slack_enabled,
         secretariat_zone=resolve_zone(env.settings.timezone).key,

@@ -68,7 +68,9 @@ def build_slack_app(
         logger=logging.getLogger("bot.slack.bolt"),
     )
     app.middleware(skip_redelivered_events(store, clock))
-    SlackBot(conversation, store, clock, fallback_zone=settings.timezone).register(app)
+    SlackBot(
+        conversation, store, clock, fallback_zone=settings.timezone, policy=settings.reminders
+    ).register(app)
     return app
 
 

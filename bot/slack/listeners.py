@@ -90,6 +90,7 @@ from handlers.replies import Reply
 from handlers.turns import Speaker, Turn, identify
 from handlers.understanding.keywords import Intent
 from schedules.clock import Clock
+from schedules.policy import ReminderPolicy
 from storage.db import Store
 from storage.models import Draft, DraftStatus, EntryKind, Via
 from storage.state_names import resolve_state_code
@@ -129,6 +130,7 @@ class SlackBot:
     store: Store
     clock: Clock
     fallback_zone: str
+    policy: ReminderPolicy
     resolve_state: Resolver = resolve_state_code
     # The last language each Slack user was answered in, for the apology after a failure
     # (when the store itself may be what failed).
@@ -261,7 +263,7 @@ class SlackBot:
 
     async def post_overview(self, client: AsyncWebClient, speaker: Speaker, channel: str) -> None:
         async with self.store.transaction() as session:
-            overview = await overview_of(session, speaker, self.clock.now())
+            overview = await overview_of(session, speaker, self.clock.now(), self.policy)
         await client.chat_postMessage(
             channel=channel,
             text=escape(overview.state_name or speaker.name),
@@ -831,7 +833,7 @@ class SlackBot:
             blocks = reply_blocks(reply)
         else:
             async with self.store.transaction() as session:
-                overview = await overview_of(session, caller.speaker, self.clock.now())
+                overview = await overview_of(session, caller.speaker, self.clock.now(), self.policy)
             blocks = overview_blocks(caller.speaker.t, overview, page=page, pager=True)
         await client.views_publish(user_id=user_id, view=home_view(blocks))
 

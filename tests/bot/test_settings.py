@@ -116,11 +116,23 @@ def test_a_wrong_value_names_the_setting(
         load_settings()
 
 
-def test_a_bad_toml_file_is_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("send_hour = 31", "reminders: send_hour must be between 0 and 23, got 31"),
+        ("send_hour = true", "reminders: send_hour must be a whole number, got True"),
+        ("sweep_minutes = 0", "reminders: sweep_minutes must be between 1 and 1440, got 0"),
+        ("annual_days_before = [7, 7]", "reminders: annual_days_before repeats a value"),
+        ("send_hours = 8", "reminders: unknown setting send_hours; the [reminders] table takes"),
+    ],
+)
+def test_a_bad_reminder_policy_in_the_toml_file_is_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, table: str, expected: str
+) -> None:
     config = tmp_path / "bad.toml"
-    config.write_text("[reminders]\nsend_hour = 31\n")
+    config.write_text(f"[reminders]\n{table}\n")
     monkeypatch.setenv("CCM_CONFIG", str(config))
-    with pytest.raises(SettingsError, match=r"reminders\.send_hour"):
+    with pytest.raises(SettingsError, match=re.escape(expected)):
         load_settings()
 
 

@@ -23,6 +23,7 @@ from handlers.queries import answer
 from handlers.turns import Speaker, Turn, speaker_for
 from handlers.understanding.keywords import Intent
 from schedules.clock import FixedClock
+from schedules.policy import ReminderPolicy
 from storage.audit import SYSTEM, Actor
 from storage.contacts import upsert_contact
 from storage.db import Store
@@ -228,7 +229,7 @@ async def test_no_read_path_shows_what_the_policy_hides(
         if e.logged_by_id == ids[person] or (speaker.state and e.state_iso3 == speaker.state)
     }
     async with store.transaction() as session:
-        home = await overview_of(session, speaker, NOW)
+        home = await overview_of(session, speaker, NOW, ReminderPolicy())
         assert {e.reference for e in home.entries} == allowed & active & mine
         for question in ("needs", "offers"):
             reply = await answer(

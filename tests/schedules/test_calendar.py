@@ -18,8 +18,8 @@ from schedules.calendar import (
     art4_original_deadline,
     initial_report_due,
     items_open,
-    open_items,
 )
+from schedules.policy import ReminderPolicy, open_items
 from storage.treaty_data import article17_entry_into_force
 
 FAR = 10_000  # a window wide enough to see every item
@@ -141,10 +141,11 @@ def test_annual_item_carries_article_and_covered_year() -> None:
 
 def test_report_submitted_between_reminders_disappears() -> None:
     today = date(2027, 4, 20)
-    before = open_items(UP_TO_DATE, today)
+    before = open_items(UP_TO_DATE, today, ReminderPolicy())
     after = open_items(
         replace(UP_TO_DATE, submitted_annual_years=UP_TO_DATE.submitted_annual_years | {2026}),
         today,
+        ReminderPolicy(),
     )
     assert "art7-annual-2026" in ids(before)
     assert "art7-annual-2026" not in ids(after)

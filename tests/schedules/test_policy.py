@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from schedules.calendar import (
-    DEFAULT_LOOKAHEAD_DAYS,
-    DEFAULT_LOOKBACK_DAYS,
     DueItem,
     ItemKind,
     StateCalendar,
@@ -79,6 +77,8 @@ def utc(
         ({"send_hour": True}, "send_hour must be a whole number"),
         ({"snooze_days": 0}, "snooze_days must be >= 1"),
         ({"remind_on_the_day": 1}, "true or false"),
+        ({"sweep_minutes": 0}, "sweep_minutes must be between 1 and 1440"),
+        ({"sweep_minutes": 1441}, "sweep_minutes must be between 1 and 1440, got 1441"),
     ],
 )
 def test_policy_rejects_bad_settings(changes: dict[str, object], message: str) -> None:
@@ -92,9 +92,28 @@ def test_policy_from_toml_lists_is_hashable_and_ordered() -> None:
     assert hash(policy) == hash(ReminderPolicy(annual_days_before=(60, 30, 7), send_hour=0))
 
 
-def test_open_items_defaults_cover_the_default_policy() -> None:
-    assert POLICY.lookahead_days == DEFAULT_LOOKAHEAD_DAYS
-    assert POLICY.lookback_days == DEFAULT_LOOKBACK_DAYS
+def test_default_policy_window_reaches_its_first_reminder_and_its_escalation() -> None:
+    # 24 months ahead for the earliest treaty reminder; escalation 56 days after the due date;
+    # a week for a stage moved off a weekend, four more weeks of downtime.
+    assert POLICY.lookahead_days == 24 * 31 + 7
+    assert POLICY.lookback_days == (3 + 1) * 14 + 7 + 28
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({}, POLICY),
+        ({"annual_days_before": [7, 60]}, replace(POLICY, annual_days_before=(60, 7))),
+        ({"sweep_minutes": 1440}, replace(POLICY, sweep_minutes=1440)),
+    ],
+)
+def test_policy_from_a_toml_table(table: dict[str, object], expected: ReminderPolicy) -> None:
+    assert ReminderPolicy.from_table(table) == expected
+
+
+def test_policy_from_a_toml_table_names_an_unknown_key_and_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown setting send_hours; .* takes .*send_hour,"):
+        ReminderPolicy.from_table({"send_hours": 8})
 
 
 # --- nominal stages ----------------------------------------------------------------------
