@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, NoReturn, Self
+from typing import Any, Literal, NamedTuple, NoReturn, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -45,6 +45,10 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from tests.fakes.socket_mode import SocketModeServer
+from tests.fakes.waiting import WAIT, Changes
+
+T = TypeVar("T")
+Matching = str | Callable[[dict[str, Any]], bool]
 
 BOT_TOKEN = "xoxb-test"
 APP_TOKEN = "xapp-test"
@@ -196,6 +200,7 @@ class FakeSlack:
         self.home_views: dict[str, dict[str, Any]] = {}
         self.files: dict[str, UploadedFile] = {}
         self.socket = SocketModeServer(app_id=APP_ID)
+        self.changes = Changes()  # notified after every call answered and file uploaded
         self._users: dict[str, FakeUser] = {}
         self._channels: dict[str, list[dict[str, Any]]] = {}
         self._dm_by_user: dict[str, str] = {}
@@ -306,6 +311,7 @@ class FakeSlack:
         if thread_ts:
             message["thread_ts"] = thread_ts
         self._channels[channel_id].append(message)
+        self.changes.notify()
         return ts
 
     def deactivate_user(self, user_id: str, *, dm_error: str | None = None) -> None:
@@ -379,24 +385,81 @@ class FakeSlack:
         """The DM channel id opened with a user, if any."""
         return self._dm_by_user.get(user_id)
 
+    def whispers(self, user: str) -> list[dict[str, Any]]:
+        """What the bot showed ``user`` alone (chat.postEphemeral), oldest first."""
+        return [m for m in self.ephemeral_messages if m["user"] == user]
+
+    # --- waiting -----------------------------------------------------------------------------
+    # The bot answers after Slack got its ack, and two listeners may answer in either order:
+    # a test awaits what it needs (re-checked after every call the fake answers) and picks a
+    # message by what it says, not by where it landed.
+
+    async def wait_for(
+        self,
+        check: Callable[[], T | Literal[False] | None],
+        *,
+        timeout: float = WAIT,  # noqa: ASYNC109
+    ) -> T:
+        """``check()``'s first truthy result, evaluated now and after every call answered."""
+        return await self.changes.wait_for(check, timeout=timeout)
+
+    async def message(
+        self,
+        channel: str,
+        matching: Matching,
+        *,
+        timeout: float = WAIT,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """The first message in ``channel`` (or the DM with a user id) that ``matching`` fits,
+        once there: a predicate, or a text it shows (see `said`)."""
+        fits = _matcher(matching)
+        found = await self.changes.wait_for(
+            lambda: [m for m in self.messages(channel) if fits(m)][:1],
+            timeout=timeout,
+            what=f"a message in {channel} matching {matching!r}",
+        )
+        return found[0]
+
+    async def whisper(
+        self,
+        user: str,
+        matching: Matching,
+        *,
+        timeout: float = WAIT,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """The first ephemeral message shown to ``user`` that ``matching`` fits, once there."""
+        fits = _matcher(matching)
+        found = await self.changes.wait_for(
+            lambda: [m for m in self.whispers(user) if fits(m)][:1],
+            timeout=timeout,
+            what=f"a whisper to {user} matching {matching!r}",
+        )
+        return copy.deepcopy(found[0])
+
     # --- Socket Mode -------------------------------------------------------------------------
     # These take a timeout (ruff ASYNC109) on purpose: a client that never connects or never
     # acknowledges must fail the test with a clear message, not hang it.
 
-    async def socket_send(self, envelope: dict[str, Any], *, timeout: float = 5) -> str:  # noqa: ASYNC109
+    async def socket_send(self, envelope: dict[str, Any], *, timeout: float = WAIT) -> str:  # noqa: ASYNC109
         """Push an envelope to the connected Socket Mode client; returns its envelope_id."""
         return await self.socket.send(envelope, timeout=timeout)
 
-    async def socket_ack(self, envelope_id: str, timeout: float = 5) -> dict[str, Any]:  # noqa: ASYNC109
+    async def socket_ack(self, envelope_id: str, timeout: float = WAIT) -> dict[str, Any]:  # noqa: ASYNC109
         """Await the client's acknowledgement of an envelope (the JSON it sent back)."""
         return await self.socket.ack(envelope_id, timeout=timeout)
 
-    async def socket_connected(self, timeout: float = 5) -> None:  # noqa: ASYNC109
+    async def socket_connected(self, timeout: float = WAIT) -> None:  # noqa: ASYNC109
         await self.socket.wait_connected(timeout)
 
     # --- HTTP plumbing -----------------------------------------------------------------------
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._answer_api(request)
+        finally:
+            self.changes.notify()  # what the call changed is in place: wake the waiting tests
+
+    async def _answer_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params = await _read_params(request)
         token = _bearer_token(request) or params.pop("token", None)
@@ -476,6 +539,7 @@ class FakeSlack:
         else:
             content = await request.read()
         upload.content = content
+        self.changes.notify()
         return web.Response(text=f"OK - {len(content)}", content_type="text/plain")
 
     # --- helpers shared by methods -----------------------------------------------------------
@@ -907,6 +971,21 @@ class FakeSlack:
             "url_private": f"https://files.slack.com/files-pri/{TEAM_ID}-{upload.id}/{upload.filename}",
             "permalink": f"{TEAM_URL}files/{BOT_USER_ID}/{upload.id}/{upload.filename}",
         }
+
+
+def said(message: dict[str, Any]) -> str:
+    """Everything a message shows a person: its text and every text in its blocks."""
+    texts = [str(message.get("text") or "")]
+    for node, _pointer in _walk_objects(message.get("blocks") or [], ""):
+        if isinstance(node.get("text"), str):
+            texts.append(node["text"])
+    return "\n".join(texts)
+
+
+def _matcher(matching: Matching) -> Callable[[dict[str, Any]], bool]:
+    if isinstance(matching, str):
+        return lambda message: matching in said(message)
+    return matching
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.waiting import WAIT
+
 LINK_PATH = "/link/"
 
 # Close timeout for the server side of a WebSocket: long enough for a live client to answer the
@@ -55,14 +57,14 @@ class SocketModeServer:
     def connection_count(self) -> int:
         return len(self._connections)
 
-    async def wait_connected(self, timeout: float = 5) -> None:  # noqa: ASYNC109
+    async def wait_connected(self, timeout: float = WAIT) -> None:  # noqa: ASYNC109
         """Wait until a client has connected and been greeted with `hello`."""
         try:
             await asyncio.wait_for(self._connected.wait(), timeout)
         except TimeoutError:
             raise TimeoutError(f"no Socket Mode client connected within {timeout}s") from None
 
-    async def send(self, envelope: dict[str, Any], *, timeout: float = 5) -> str:  # noqa: ASYNC109
+    async def send(self, envelope: dict[str, Any], *, timeout: float = WAIT) -> str:  # noqa: ASYNC109
         """Push an envelope to the newest connection; returns its envelope_id."""
         await self.wait_connected(timeout)
         envelope = dict(envelope)
@@ -71,7 +73,7 @@ class SocketModeServer:
         await self._connections[-1].send_str(json.dumps(envelope))
         return str(envelope["envelope_id"])
 
-    async def ack(self, envelope_id: str, *, timeout: float = 5) -> dict[str, Any]:  # noqa: ASYNC109
+    async def ack(self, envelope_id: str, *, timeout: float = WAIT) -> dict[str, Any]:  # noqa: ASYNC109
         """The client's acknowledgement of `envelope_id`, awaited up to `timeout` seconds."""
         if envelope_id in self._acks:
             return self._acks[envelope_id]
