@@ -111,7 +111,9 @@ class App:
         self.sweep = Sweep(
             store=self.store,
             policy=self.settings.reminders,
-            dispatcher=Dispatcher(self.store, self.transports, worker_name()),
+            dispatcher=Dispatcher(
+                self.store, self.transports, worker_name(), fallback_zone=self.settings.zone.key
+            ),
             clock=self.clock,
             slack=Channel.SLACK in self.transports,
             secretariat_zone=resolve_zone(self.settings.timezone).key,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.i18n import Translator
 from handlers.replies import Reply
 from handlers.turns import Turn
+from storage.drafts import draft_by_id, newest_pending_draft, replace_pending_drafts
 from storage.models import Draft, DraftStatus
 
 
@@ -29,11 +29,6 @@ async def open_draft(
     from, so it keeps that message and the words it was read from: the record's provenance,
     and how a reminder answered by "Report submitted" is found again once confirmed.
     """
-    await session.execute(
-        update(Draft)
-        .where(Draft.contact_id == turn.speaker.contact_id, Draft.status == DraftStatus.PENDING)
-        .values(status=DraftStatus.DISCARDED)
-    )
     draft = Draft(
         contact_id=turn.speaker.contact_id,
         intent=intent,
@@ -44,19 +39,13 @@ async def open_draft(
         message_id=revised.message_id if revised else turn.message_id,
         created_at=now,
     )
-    session.add(draft)
-    await session.flush()
-    return draft
+    return await replace_pending_drafts(session, draft)
 
 
 async def pending_draft(session: AsyncSession, turn: Turn) -> Draft | None:
     """The draft a Confirm answers: the one a button names, else the person's newest."""
-    query = select(Draft).where(
-        Draft.contact_id == turn.speaker.contact_id, Draft.status == DraftStatus.PENDING
-    )
-    if turn.value.isdigit():
-        query = query.where(Draft.id == int(turn.value))
-    return await session.scalar(query.order_by(Draft.id.desc()).limit(1))
+    named = int(turn.value) if turn.value.isdigit() else None
+    return await newest_pending_draft(session, turn.speaker.contact_id, named)
 
 
 def nothing_pending(t: Translator) -> Reply:
@@ -79,7 +68,7 @@ async def revised_draft(session: AsyncSession, turn: Turn, intent: str) -> Draft
     """
     if turn.revises is None:
         return None
-    draft = await session.get(Draft, turn.revises)
+    draft = await draft_by_id(session, turn.revises)
     if (
         draft is None
         or draft.contact_id != turn.speaker.contact_id

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.replies import Handover, Reply
 from handlers.turns import Turn
 from storage.audit import Actor, record_change
-from storage.contacts import contact_by_email, upsert_contact
+from storage.contacts import contact_by_email, contact_by_id, upsert_contact
 from storage.ledger import cancel_unsent
-from storage.models import Channel, Contact, OptOut, Role, Snooze
-
-SNOOZE_DAYS = 7
+from storage.models import Channel, Role
+from storage.reminder_choices import opt_out, snooze_item
 
 
 def _about(turn: Turn) -> tuple[str, str] | None:
@@ -30,9 +28,8 @@ def kind_of_item(item: str) -> str:
     return "custom" if item.startswith("custom-") else "treaty"
 
 
-async def snooze(
-    session: AsyncSession, turn: Turn, now: datetime, days: int = SNOOZE_DAYS
-) -> Reply:
+async def snooze(session: AsyncSession, turn: Turn, now: datetime, days: int) -> Reply:
+    """Hold this reminder for ``days`` (the policy's ``snooze_days``)."""
     t = turn.speaker.t
     about = _about(turn)
     if about is None:
@@ -46,19 +43,7 @@ async def snooze(
         )
     state, item = about
     until = turn.speaker.today(now) + timedelta(days=days)
-    existing = await session.scalar(
-        select(Snooze).where(
-            Snooze.contact_id == turn.speaker.contact_id,
-            Snooze.state_iso3 == state,
-            Snooze.item == item,
-        )
-    )
-    if existing is None:
-        session.add(
-            Snooze(contact_id=turn.speaker.contact_id, state_iso3=state, item=item, until=until)
-        )
-    else:
-        existing.until = until
+    await snooze_item(session, turn.speaker.contact_id, state, item, until)
     await cancel_unsent(session, state, item, contact_id=turn.speaker.contact_id)
     return Reply(
         t.language,
@@ -73,13 +58,8 @@ async def stop(session: AsyncSession, turn: Turn, now: datetime) -> Reply:
     t = turn.speaker.t
     about = _about(turn)
     kind = kind_of_item(about[1]) if about else "all"
-    exists = await session.scalar(
-        select(OptOut).where(OptOut.contact_id == turn.speaker.contact_id, OptOut.kind == kind)
-    )
-    if exists is None:
-        optout = OptOut(contact_id=turn.speaker.contact_id, kind=kind, created_at=now)
-        session.add(optout)
-        await session.flush()
+    optout = await opt_out(session, turn.speaker.contact_id, kind, now)
+    if optout is not None:
         record_change(
             session,
             Actor(turn.speaker.name, turn.via, turn.speaker.contact_id),
@@ -108,7 +88,7 @@ async def not_me(session: AsyncSession, turn: Turn, now: datetime, colleague: st
     """Hand the reminders over: to a named colleague (pending the ISU's check), else to the ISU."""
     t = turn.speaker.t
     actor = Actor(turn.speaker.name, turn.via, turn.speaker.contact_id)
-    me = await session.get(Contact, turn.speaker.contact_id)
+    me = await contact_by_id(session, turn.speaker.contact_id)
     assert me is not None
     if colleague:
         known = await contact_by_email(session, colleague)

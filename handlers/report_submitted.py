@@ -13,8 +13,9 @@ from handlers.understanding.keywords import KEYWORDS, Intent
 from schedules.calendar import annual_report_due, initial_report_due
 from storage.audit import Actor
 from storage.ledger import cancel_unsent
-from storage.models import Draft, ReportKind, State
+from storage.models import Draft, ReportKind
 from storage.records import mark_report_submitted
+from storage.states import state_by_code
 
 INTENT = "report_submitted"
 
@@ -105,7 +106,7 @@ async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft)
     t = turn.speaker.t
     payload = draft.payload
     kind, year = ReportKind(payload["kind"]), int(payload["year"])
-    state = await session.get(State, payload["state"])
+    state = await state_by_code(session, payload["state"])
     assert state is not None
     assert state.entry_into_force is not None
     if kind is ReportKind.INITIAL:

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.i18n import Translator, translator
 from handlers.understanding.keywords import Intent
-from schedules.zones import UnknownZone, resolve_zone
-from storage.contacts import contact_by_email, contact_by_slack_id
-from storage.models import Contact, Role, State, Via
+from schedules.locale import locale_of
+from storage.contacts import contact_by_email, contact_by_slack_id, state_of
+from storage.models import Contact, Role, Via
 from storage.visibility import Viewer
 
 
@@ -63,12 +63,9 @@ class Turn:
 
 
 async def speaker_for(session: AsyncSession, contact: Contact, fallback_zone: str) -> Speaker:
-    state = await session.get(State, contact.state_iso3) if contact.state_iso3 else None
-    language = contact.language or (state.language if state else "en")
-    try:
-        zone = resolve_zone(contact.timezone or (state.timezone if state else fallback_zone))
-    except UnknownZone:
-        zone = resolve_zone(fallback_zone)
+    state = await state_of(session, contact)
+    local = locale_of(contact, state, fallback_zone)
+    language = local.language
     return Speaker(
         contact_id=contact.id,
         name=contact.name,
@@ -77,7 +74,7 @@ async def speaker_for(session: AsyncSession, contact: Contact, fallback_zone: st
         state=state.iso3 if state else None,
         state_name=state.name(language) if state else None,
         language=language,
-        zone=zone,
+        zone=local.zone,
     )
 
 

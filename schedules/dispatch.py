@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schedules.clock import Elapsed
-from schedules.zones import UnknownZone, resolve_zone
+from schedules.locale import locale_of
+from schedules.zones import resolve_zone
 from storage.claims import SEND_TIMEOUT, renew_claim
 from storage.db import Store
-from storage.ledger import PlannedReminder, claim, plan, record_failure, record_sent
-from storage.models import Channel, Contact, CustomDeadline, Message, State
+from storage.ledger import (
+    PlannedReminder,
+    addressee_of,
+    claim,
+    plan,
+    record_failure,
+    record_sent,
+)
+from storage.models import Channel, Message
 
 T = TypeVar("T")
 
@@ -89,6 +96,8 @@ class Dispatcher:
     store: Store
     transports: Mapping[Channel, Transport]
     worker: str
+    # The zone of a person with none of their own (a coordinator): the secretariat's.
+    fallback_zone: str = field(kw_only=True)
 
     async def dispatch(self, now: datetime, *, limit: int = 50) -> DispatchResult:
         """Send every due message once; returns what happened, for logs and `reminders run-once`."""
@@ -97,7 +106,9 @@ class Dispatcher:
         while True:
             async with self.store.transaction() as session:
                 claimed = await claim(session, self.worker, now, limit=limit)
-                batch = [await _outgoing(session, message) for message in claimed]
+                batch = [
+                    await _outgoing(session, message, self.fallback_zone) for message in claimed
+                ]
             if not batch:
                 return result
             for outgoing in batch:
@@ -209,57 +220,30 @@ class DispatchResult:
     failed: int = 0
 
 
-async def _outgoing(session: AsyncSession, message: Message) -> Outgoing:
-    contact = await session.get(Contact, message.contact_id)
-    assert contact is not None
+async def _outgoing(session: AsyncSession, message: Message, fallback_zone: str) -> Outgoing:
+    to = await addressee_of(session, message)
     live = [d for d in message.deliveries if not d.cancelled]
-    states = {
-        s.iso3: s
-        for s in await session.scalars(
-            select(State).where(State.iso3.in_({d.state_iso3 for d in live}))
-        )
-    }
-    titles = await _custom_titles(session, [d.item for d in live])
     return Outgoing(
         message_id=message.id,
         purpose=message.purpose,
         channel=message.channel,
         local_day=message.local_day,
         language=message.language,
-        zone=_zone_of(contact, states.values()),
-        contact_id=contact.id,
-        name=contact.name,
-        email=contact.email,
-        slack_user_id=contact.slack_user_id,
+        zone=locale_of(to.contact, to.state, fallback_zone).zone.key,
+        contact_id=to.contact.id,
+        name=to.contact.name,
+        email=to.contact.email,
+        slack_user_id=to.contact.slack_user_id,
         items=tuple(
             ReminderItem(
                 d.state_iso3,
-                states[d.state_iso3].name(message.language),
+                to.states[d.state_iso3].name(message.language),
                 d.item,
                 d.stage,
                 d.due,
-                titles.get(d.item),
+                to.custom_titles.get(d.item),
             )
             for d in live
         ),
         delivery_ids=tuple(d.id for d in live),
     )
-
-
-def _zone_of(contact: Contact, states: Iterable[State]) -> str:
-    """The person's IANA zone: an alias such as Europe/Geneva resolved, an unknown name ignored."""
-    for name in (contact.timezone, *(s.timezone for s in states)):
-        if name:
-            try:
-                return resolve_zone(name).key
-            except UnknownZone:
-                continue
-    return "Etc/UTC"
-
-
-async def _custom_titles(session: AsyncSession, items: list[str]) -> dict[str, str]:
-    ids = [int(i.removeprefix("custom-")) for i in items if i.startswith("custom-")]
-    if not ids:
-        return {}
-    rows = await session.scalars(select(CustomDeadline).where(CustomDeadline.id.in_(ids)))
-    return {f"custom-{row.id}": row.title for row in rows}

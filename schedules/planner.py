@@ -13,39 +13,33 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from schedules.calendar import CustomDeadline as CalendarDeadline
-from schedules.calendar import DueItem, ItemKind, StateCalendar, items_open
+from schedules.calendar import DueItem, ItemKind, StateCalendar
+from schedules.locale import locale_of, zone_of_state
 from schedules.policy import (
     ESCALATE,
     ReminderPolicy,
     Stage,
     current_stage,
     is_working_day,
+    open_items,
     send_at,
     stages_on,
 )
-from schedules.zones import UnknownZone, resolve_zone
-from storage.ledger import PlannedReminder, cancel_unsent, plan
+from storage.ledger import PlannedReminder, cancel_unsent, pending_items, plan
 from storage.models import (
     Channel,
     Contact,
     CustomDeadline,
-    Delivery,
-    Message,
-    MessageStatus,
-    Obligation,
-    OptOut,
     Report,
     ReportKind,
     Role,
-    Snooze,
     State,
     StateStatus,
 )
+from storage.reminder_facts import load_reminder_facts
 from storage.states import latest_deadline
 
 # Reminders that would land after this local hour wait for the next working morning.
@@ -102,19 +96,11 @@ class Snapshot:
 
 
 async def load_snapshot(session: AsyncSession) -> Snapshot:
-    states = (
-        await session.scalars(
-            select(State)
-            .where(State.status != StateStatus.SIGNATORY, State.entry_into_force.is_not(None))
-            .options(selectinload(State.obligations).selectinload(Obligation.extensions))
-            .order_by(State.iso3)
-        )
-    ).all()
+    facts = await load_reminder_facts(session)
     contacts: dict[str, list[Contact]] = defaultdict(list)
     coordinators: list[Contact] = []
-    active = (await session.scalars(select(Contact).where(Contact.active.is_(True)))).all()
-    by_id = {contact.id: contact for contact in active}
-    for contact in active:
+    by_id = {contact.id: contact for contact in facts.contacts}
+    for contact in facts.contacts:
         if contact.role is Role.COORDINATOR:
             coordinators.append(contact)
         elif contact.role is Role.DELEGATE and contact.state_iso3:
@@ -122,16 +108,14 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
     for iso3, people in contacts.items():
         contacts[iso3] = with_stand_ins(people, by_id)
     reports: dict[str, list[Report]] = defaultdict(list)
-    for report in await session.scalars(select(Report).where(Report.submitted_on.is_not(None))):
+    for report in facts.reports:
         reports[report.state_iso3].append(report)
     customs: dict[str, list[CustomDeadline]] = defaultdict(list)
-    for custom in await session.scalars(select(CustomDeadline)):
+    for custom in facts.customs:
         customs[custom.state_iso3].append(custom)
-    snoozes = {
-        (s.contact_id, s.state_iso3, s.item): s.until for s in await session.scalars(select(Snooze))
-    }
-    opt_outs = {(o.contact_id, o.kind) for o in await session.scalars(select(OptOut))}
-    return Snapshot(states, contacts, coordinators, reports, customs, snoozes, opt_outs)
+    return Snapshot(
+        facts.states, contacts, coordinators, reports, customs, facts.snoozes, facts.opt_outs
+    )
 
 
 def with_stand_ins(people: list[Contact], by_id: dict[int, Contact]) -> list[Contact]:
@@ -172,19 +156,10 @@ def calendar_of(
     )
 
 
-def _zone(name: str | None, fallback: str) -> ZoneInfo:
-    try:
-        return resolve_zone(name or fallback)
-    except UnknownZone:
-        return resolve_zone(fallback)
-
-
 def recipient(
     contact: Contact, state: State | None, *, slack: bool, fallback_zone: str
 ) -> Recipient:
-    weekend = frozenset(state.weekend) if state else frozenset({5, 6})
-    zone = _zone(contact.timezone, state.timezone if state else fallback_zone)
-    language = contact.language or (state.language if state else "en")
+    local = locale_of(contact, state, fallback_zone)
     wanted = {
         Channel.SLACK: (Channel.SLACK,),
         Channel.EMAIL: (Channel.EMAIL,),
@@ -198,7 +173,7 @@ def recipient(
     )
     if not channels and contact.email and not contact.email_bouncing:
         channels = (Channel.EMAIL,)  # Slack is off or unknown for them: email still reaches them
-    return Recipient(contact, language, zone, weekend, channels)
+    return Recipient(contact, local.language, local.zone, local.weekend, channels)
 
 
 def delivery_slot(
@@ -247,10 +222,8 @@ def due_now(
     still_open: set[tuple[str, str]] = set()
     for state in snapshot.states:
         cal = calendar_of(state, snapshot.reports[state.iso3], snapshot.customs[state.iso3])
-        today = now.astimezone(_zone(state.timezone, secretariat_zone)).date()
-        items = items_open(
-            cal, today, lookahead_days=policy.lookahead_days, lookback_days=policy.lookback_days
-        )
+        state_zone = zone_of_state(state, secretariat_zone)
+        items = open_items(cal, now.astimezone(state_zone).date(), policy)
         for item in items:
             still_open.add((item.state, item.item))
             people = snapshot.contacts[state.iso3]
@@ -267,9 +240,7 @@ def due_now(
                         stage.on, person.zone, person.weekend, policy.send_hour, now
                     )
                     reminders.append(Due(item, stage, person, channel, day, when))
-            stage = current_stage(
-                item, policy, frozenset(state.weekend), _zone(state.timezone, secretariat_zone), now
-            )
+            stage = current_stage(item, policy, frozenset(state.weekend), state_zone, now)
             if stage is not None and stage.name == ESCALATE and item.kind is ItemKind.ART7:
                 for coordinator in snapshot.coordinators:
                     person = recipient(
@@ -308,15 +279,8 @@ async def plan_due_reminders(
     for due in escalations:
         planned += await plan(session, due.planned("escalation"), now)
     cancelled = 0
-    pending = await session.execute(
-        select(Delivery.state_iso3, Delivery.item)
-        .join(Message, Message.id == Delivery.message_id)
-        .where(Message.status == MessageStatus.PENDING, Delivery.cancelled.is_(False))
-        .distinct()
-    )
-    for state, item in pending.all():
-        if (state, item) not in still_open:
-            cancelled += await cancel_unsent(session, state, item)
+    for state, item in sorted(await pending_items(session) - still_open):
+        cancelled += await cancel_unsent(session, state, item)
     return SweepPlan(planned, cancelled)
 
 
@@ -332,10 +296,7 @@ def preview_day(
     result: list[Due] = []
     for state in snapshot.states:
         cal = calendar_of(state, snapshot.reports[state.iso3], snapshot.customs[state.iso3])
-        items = items_open(
-            cal, day, lookahead_days=policy.lookahead_days, lookback_days=policy.lookback_days
-        )
-        for item in items:
+        for item in open_items(cal, day, policy):
             for contact in snapshot.contacts[state.iso3]:
                 person = recipient(contact, state, slack=slack, fallback_zone=secretariat_zone)
                 if _blocked(snapshot, contact, item, day):

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import Actor, record_change, snapshot
-from storage.models import Contact, Role
+from storage.models import Contact, Role, State
 
 FORGOTTEN_NAME = "(forgotten)"
 
@@ -62,6 +62,15 @@ async def contact_by_slack_id(session: AsyncSession, slack_user_id: str) -> Cont
     return await session.scalar(
         select(Contact).where(Contact.slack_user_id == slack_user_id.strip())
     )
+
+
+async def contact_by_id(session: AsyncSession, contact_id: int) -> Contact | None:
+    return await session.get(Contact, contact_id)
+
+
+async def state_of(session: AsyncSession, contact: Contact) -> State | None:
+    """The State a contact speaks for; None for coordinators and partners."""
+    return await session.get(State, contact.state_iso3) if contact.state_iso3 else None
 
 
 async def upsert_contact(

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.claims import claim_ids, release, waiting
-from storage.models import Channel, Delivery, Message, MessageStatus
+from storage.models import Channel, Contact, CustomDeadline, Delivery, Message, MessageStatus, State
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,47 @@ async def cancel_unsent(
     result = await session.execute(update(Delivery).where(*conditions).values(cancelled=True))
     await _cancel_empty_messages(session)
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def pending_items(session: AsyncSession) -> set[tuple[str, str]]:
+    """The (State, item) pairs some unsent, uncancelled reminder is still planned for."""
+    rows = await session.execute(
+        select(Delivery.state_iso3, Delivery.item)
+        .join(Message, Message.id == Delivery.message_id)
+        .where(Message.status == MessageStatus.PENDING, Delivery.cancelled.is_(False))
+        .distinct()
+    )
+    return {(state, item) for state, item in rows.all()}
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Who a claimed message is for, and what its reminders are about."""
+
+    contact: Contact
+    state: State | None  # the State the contact speaks for
+    states: dict[str, State]  # the States its live deliveries are about
+    custom_titles: dict[str, str]  # "custom-ID" → the title the ISU gave it
+
+
+async def addressee_of(session: AsyncSession, message: Message) -> Addressee:
+    """Everything the dispatcher reads to address ``message`` (its deliveries loaded)."""
+    contact = await session.get(Contact, message.contact_id)
+    assert contact is not None
+    live = {d.state_iso3 for d in message.deliveries if not d.cancelled}
+    wanted = live | ({contact.state_iso3} if contact.state_iso3 else set())
+    states = {s.iso3: s for s in await session.scalars(select(State).where(State.iso3.in_(wanted)))}
+    custom = [
+        int(d.item.removeprefix("custom-"))
+        for d in message.deliveries
+        if not d.cancelled and d.item.startswith("custom-")
+    ]
+    titles = {}
+    if custom:
+        rows = await session.scalars(select(CustomDeadline).where(CustomDeadline.id.in_(custom)))
+        titles = {f"custom-{row.id}": row.title for row in rows}
+    own = states.get(contact.state_iso3) if contact.state_iso3 else None
+    return Addressee(contact, own, {k: v for k, v in states.items() if k in live}, titles)
 
 
 async def _cancel_empty_messages(session: AsyncSession) -> None:

@@ -224,4 +224,4 @@ class DirectoryOutbox:
 
 
 def email_dispatcher(store: Store, transport: Transport, worker: str = "w1") -> Dispatcher:
-    return Dispatcher(store, {Channel.EMAIL: transport}, worker)
+    return Dispatcher(store, {Channel.EMAIL: transport}, worker, fallback_zone="Etc/UTC")

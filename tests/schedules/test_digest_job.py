@@ -154,7 +154,7 @@ async def world(store: Store) -> Store:
 
 async def test_register_jobs_adds_the_weekly_digest_with_a_fixed_id(store: Store) -> None:
     clock = FixedClock(SEND_TIME)
-    sweep = Sweep(store, ReminderPolicy(), Dispatcher(store, {}, "w"), clock, False, ZONE.key)
+    sweep = Sweep(store, ReminderPolicy(), Dispatcher(store, {}, "w", fallback_zone=ZONE.key), clock, False, ZONE.key)
     digest = service(store, Outbox())
     scheduler = AsyncIOScheduler(timezone=ZONE)
     register_jobs(scheduler, sweep=sweep, sweep_minutes=10, digest=digest)

@@ -105,7 +105,9 @@ async def test_slack_failure_falls_back_to_email_once(
         failures=[DeliveryError("user_not_found", permanent=permanent, fallback=True)] * 3
     )
     email = RecordingTransport()
-    dispatcher = Dispatcher(store, {Channel.SLACK: slack, Channel.EMAIL: email}, "w1")
+    dispatcher = Dispatcher(
+        store, {Channel.SLACK: slack, Channel.EMAIL: email}, "w1", fallback_zone="Etc/UTC"
+    )
 
     for minutes in (0, 1, 2, 5, 30):  # past any retry of the Slack message
         await dispatcher.dispatch(nine + timedelta(minutes=minutes))

@@ -44,7 +44,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     store = await open_store(args.url, migrate=False)
     try:
         outbox = DirectoryOutbox(Path(args.outbox), args.worker, args.crash, args.latency)
-        dispatcher = BatchedDispatcher(store, {Channel.EMAIL: outbox}, args.worker, args.batch)
+        dispatcher = BatchedDispatcher(
+            store, {Channel.EMAIL: outbox}, args.worker, args.batch, fallback_zone="Etc/UTC"
+        )
         sweep = Sweep(store, POLICY, dispatcher, FixedClock(now), False, SECRETARIAT)
         if args.wait:
             async with store.engine.connect() as connection:  # connect before the start line
