@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -20,7 +21,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
-from tests.slack.conftest import SIGNING_SECRET, eventually, signature
+from tests.fakes.waiting import WAIT
+from tests.slack.conftest import SIGNING_SECRET, signature
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -56,47 +58,64 @@ def running_bot(started: Running) -> int:
 
 
 @pytest.fixture
-def started(
+async def started(
     bot_env: dict[str, str],
     tmp_path: Path,
     fake_slack: FakeSlack,
     request: pytest.FixtureRequest,
-) -> Iterator[Running]:
-    """``ccm-bot run --http PORT`` in a process of its own (``--host`` from an indirect param)."""
+) -> AsyncIterator[Running]:
+    """``ccm-bot run --http PORT`` in a process of its own (``--host`` from an indirect param).
+
+    Its output is read without blocking the test's event loop, which serves the fake Slack: a
+    blocking read would stall every Slack call the bot makes before its next line.
+    """
     fake_slack.add_user("U0FRA0001", "luc@diplomatie.gouv.fr", "luc", tz="Europe/Paris")
     runner = CliRunner(env=bot_env)
-    assert runner.invoke(main, ["states", "load"]).exit_code == 0
+    # The CLI runs its own event loop: in a thread, since this one is running.
+    assert (await asyncio.to_thread(runner.invoke, main, ["states", "load"])).exit_code == 0
     contacts = tmp_path / "contacts.csv"
     contacts.write_text(
         "name,email,role,state,slack_user_id,channel\n"
         "Luc Martin,luc@diplomatie.gouv.fr,delegate,FRA,U0FRA0001,slack\n"
     )
-    assert runner.invoke(main, ["contacts", "import", str(contacts)]).exit_code == 0
+    imported = await asyncio.to_thread(runner.invoke, main, ["contacts", "import", str(contacts)])
+    assert imported.exit_code == 0
     port = free_port()
     command = [sys.executable, "-m", "bot", "run", "--http", str(port)]
     host = getattr(request, "param", None)
     if host:
         command += ["--host", host]
-    process = subprocess.Popen(
-        command,
+    process = await asyncio.create_subprocess_exec(
+        *command,
         cwd=tmp_path,
         env=bot_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
-    assert process.stdout is not None
-    startup = []
-    for line in process.stdout:
-        if "is running" in line:
-            break
-        startup.append(line.rstrip("\n"))
     try:
+        startup = await asyncio.wait_for(lines_until(process, "is running"), WAIT)
         yield Running(port, startup)
     finally:
-        process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=30)[0]
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        try:
+            output = (await asyncio.wait_for(process.communicate(), WAIT))[0].decode()
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
         assert "Traceback" not in output, output
+
+
+async def lines_until(process: asyncio.subprocess.Process, marker: str) -> list[str]:
+    """What the process printed before the line holding ``marker``, once that line came."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    while line := (await process.stdout.readline()).decode():
+        if marker in line:
+            return lines
+        lines.append(line.rstrip("\n"))
+    raise AssertionError(f"the bot stopped before saying {marker!r}:\n" + "\n".join(lines))
 
 
 def slash_command(text: str) -> str:
@@ -132,7 +151,7 @@ async def post(
 
 async def test_signed_slash_command_is_answered(running_bot: int, fake_slack: FakeSlack) -> None:
     assert await post(running_bot, slash_command("help")) == 200
-    posted = await eventually(lambda: fake_slack.calls_to("chat.postMessage"))
+    posted = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage"))
     assert "/ccm" in json.dumps(posted[-1])
     assert fake_slack.invalid_payloads == []
 

@@ -7,16 +7,15 @@ the builder and the parser are tested against each other.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -38,6 +37,7 @@ from storage.states import load_states
 from storage.treaty_data import TreatyData, load_treaty_data
 from tests.fakes.slack_api import APP_ID, BOT_TOKEN, TEAM_ID, FakeSlack
 from tests.fakes.socket_mode import event_envelope, slash_command_envelope
+from tests.fakes.waiting import waking_on_logs
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = datetime(2027, 4, 20, 7, 0, tzinfo=UTC)  # ten days before the 30 April reports
@@ -52,20 +52,6 @@ KHAM_EMAIL = "kham.delegate@mofa.gov.la"
 STRANGER = "U0STRANGE"
 STRANGER_EMAIL = "someone@example.org"
 CHANNEL = "C0GENERAL"  # where slash commands are typed unless a test says otherwise
-
-T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], T], *, timeout: float = 5.0) -> T:  # noqa: ASYNC109
-    """Wait until ``check()`` is truthy (listeners finish after Slack got its ack)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true within {timeout}s: {check}")
-        await asyncio.sleep(0.01)
 
 
 async def count(store: Store, model: type) -> int:
@@ -330,8 +316,12 @@ def _element_state(element: dict[str, Any], given: str | None) -> dict[str, Any]
 async def slack(
     service: SlackService, people: FakeSlack, slack_client: AsyncWebClient
 ) -> AsyncIterator[Slack]:
-    async with aiohttp.ClientSession() as session:
-        yield Slack(session, f"http://127.0.0.1:{service.port}/slack/events", people, slack_client)
+    # A test may await a line the bot logs after Slack answered (``fake.wait_for`` over
+    # ``caplog.records``): the fake's own notice of that answer comes too early for it.
+    with waking_on_logs(people.changes):
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{service.port}/slack/events"
+            yield Slack(session, url, people, slack_client)
 
 
 def reminder_for(

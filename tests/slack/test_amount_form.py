@@ -16,7 +16,7 @@ from bot.slack import ids
 from storage.db import Store
 from storage.models import Draft, Entry
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, LUC, Slack, count, eventually
+from tests.slack.conftest import ANA, LUC, Slack, count
 from tests.slack.test_reminder_flow import opened_view
 
 AS_A_NUMBER = "Write the amount as a number, e.g. 250000."
@@ -27,7 +27,7 @@ ZEROS = "The amount must be less than 10,000,000,000,000; check the number of ze
 async def submit_need(slack: Slack, fake: FakeSlack, user: str, amount: str) -> object:
     opened = len(fake.calls_to("views.open"))
     await slack.command(user, "need")
-    await eventually(lambda: len(fake.calls_to("views.open")) > opened)
+    await fake.wait_for(lambda: len(fake.calls_to("views.open")) > opened)
     form = opened_view(fake)
     assert form["callback_id"] == ids.NEED_MODAL
     answer = await slack.submit(
@@ -87,9 +87,9 @@ async def test_an_amount_the_store_holds_is_recorded_exactly(
 ) -> None:
     answer = await submit_need(slack, fake_slack, ANA, amount)
     assert answer is None  # accepted: the form closes
-    (proposal,) = await eventually(lambda: fake_slack.messages(ANA))
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     await slack.click(ANA, proposal, "Confirm")
-    await eventually(lambda: fake_slack.messages(ANA)[1:])
+    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
 
     async with slack_store.transaction() as session:
         recorded = (await session.execute(select(Entry.amount, Entry.currency))).one()

@@ -16,7 +16,7 @@ from storage.audit import snapshot
 from storage.db import Store
 from storage.models import AuditEntry, Entry, Via
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, ANA_EMAIL, Slack, eventually
+from tests.slack.conftest import ANA, ANA_EMAIL, Slack
 from tests.slack.test_reminder_flow import IRL_ART7, input_block, last, send_reminder
 
 OFFER = {
@@ -53,11 +53,11 @@ async def entry_and_log(store: Store) -> tuple[dict[str, Any], list[AuditEntry]]
 async def recorded_offer(slack: Slack, fake: FakeSlack) -> dict[str, Any]:
     """Ana records OFFER through the form and Confirm; the confirmation, with its Edit."""
     await slack.command(ANA, "offer")
-    await eventually(lambda: fake.calls_to("views.open"))
+    await fake.wait_for(lambda: fake.calls_to("views.open"))
     await slack.submit(ANA, newest_view(fake), OFFER)
-    (proposal,) = await eventually(lambda: fake.messages(ANA))
+    (proposal,) = await fake.wait_for(lambda: fake.messages(ANA))
     await slack.click(ANA, proposal, "Confirm")
-    (confirmation,) = await eventually(lambda: fake.messages(ANA)[1:])
+    (confirmation,) = await fake.wait_for(lambda: fake.messages(ANA)[1:])
     assert subject(confirmation) == "Recorded as C-2027-0001."
     return confirmation
 
@@ -65,7 +65,7 @@ async def recorded_offer(slack: Slack, fake: FakeSlack) -> dict[str, Any]:
 async def open_editor(slack: Slack, fake: FakeSlack, message: dict[str, Any]) -> dict[str, Any]:
     opened = len(fake.calls_to("views.open"))
     await slack.click(ANA, message, "Edit")
-    await eventually(lambda: len(fake.calls_to("views.open")) > opened)
+    await fake.wait_for(lambda: len(fake.calls_to("views.open")) > opened)
     return newest_view(fake)
 
 
@@ -82,7 +82,7 @@ async def test_emptied_fields_of_a_recorded_offer_are_cleared_and_audited(
         ANA, editor, {"amount": "", "article": "", "period_end": "", "focus": ""}
     )
     assert (answer.status, answer.text) == (200, "")  # accepted: the form closes
-    updated = (await eventually(lambda: fake_slack.messages(ANA)[2:]))[0]
+    updated = (await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:]))[0]
     assert subject(updated) == "C-2027-0001 updated."
     shown = {f["text"].split("\n")[0] for b in updated["blocks"] for f in b.get("fields") or []}
     assert "*Amount*" not in shown
@@ -167,20 +167,20 @@ async def test_a_field_emptied_in_a_proposal_is_not_recorded_and_provenance_stay
 ) -> None:
     reminder_ts = await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
     await slack.click(ANA, last(fake_slack, ANA), "We can offer assistance")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     await slack.submit(ANA, newest_view(fake_slack), OFFER)
-    (proposal,) = await eventually(lambda: fake_slack.messages(ANA)[1:])
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
     assert "€40,000.00" in str(proposal["blocks"])
 
     editor = await open_editor(slack, fake_slack, proposal)
     await slack.submit(ANA, editor, {"amount": "", "period_start": "", "period_end": ""})
-    (edited,) = await eventually(lambda: fake_slack.messages(ANA)[2:])
+    (edited,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
     assert subject(edited) == "Please confirm"
     assert "€" not in str(edited["blocks"])
     assert "Period" not in str(edited["blocks"])
 
     await slack.click(ANA, edited, "Confirm")
-    await eventually(lambda: fake_slack.messages(ANA)[3:])
+    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[3:])
     entry, _log = await entry_and_log(slack_store)
     assert (entry["amount"], entry["currency"], entry["period_start"], entry["period_end"]) == (
         None,
@@ -197,17 +197,17 @@ async def test_a_proposal_confirmed_while_its_form_was_open_is_not_proposed_agai
     slack: Slack, slack_store: Store, fake_slack: FakeSlack
 ) -> None:
     await slack.command(ANA, "offer")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     await slack.submit(ANA, newest_view(fake_slack), OFFER)
-    (proposal,) = await eventually(lambda: fake_slack.messages(ANA))
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     editor = await open_editor(slack, fake_slack, proposal)
     await slack.click(ANA, proposal, "Confirm")  # confirmed from another window meanwhile
-    await eventually(lambda: fake_slack.messages(ANA)[1:])
+    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
 
     answer = await slack.submit(ANA, editor, {"amount": "50000"})
 
     assert (answer.status, answer.text) == (200, "")
-    (refused,) = await eventually(lambda: fake_slack.messages(ANA)[2:])
+    (refused,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
     assert subject(refused) == "Nothing to confirm"
     assert "Confirm" not in str(refused["blocks"])
     async with slack_store.transaction() as session:

@@ -22,7 +22,6 @@ from tests.slack.conftest import (
     Slack,
     contact,
     count,
-    eventually,
 )
 
 
@@ -72,7 +71,7 @@ async def test_redelivered_event_is_acknowledged_and_handled_once(
     assert (first.status, again.status) == (200, 200)
     assert "X-Slack-No-Retry" not in first.headers
     assert again.headers.get("X-Slack-No-Retry") == "1"  # answered by the filter, no listener
-    replies = await eventually(lambda: fake_slack.messages(ANA))
+    replies = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     assert len(replies) == 1
     assert replies[0]["blocks"][0]["text"]["text"] == "How to answer"
     assert await count(slack_store, ProcessedEvent) == 1
@@ -84,13 +83,13 @@ async def test_stranger_is_told_to_ask_the_isu_and_nothing_is_stored(
     contacts_before = await count(slack_store, Contact)
     answer = await slack.command(STRANGER, "need")
     assert answer.status == 200
-    (reply,) = await eventually(lambda: fake_slack.messages(STRANGER))
+    (reply,) = await fake_slack.wait_for(lambda: fake_slack.messages(STRANGER))
     # Slack says the stranger reads Spanish; the answer names the ISU either way.
     assert "ISU" in reply["text"]
     assert fake_slack.calls_to("views.open") == []
 
     await slack.dm(STRANGER, "We need 250,000 USD for clearance")
-    await eventually(lambda: len(fake_slack.messages(STRANGER)) == 2)
+    await fake_slack.wait_for(lambda: len(fake_slack.messages(STRANGER)) == 2)
     assert await count(slack_store, Contact) == contacts_before
     assert await count(slack_store, Draft) == 0
     assert await count(slack_store, Entry) == 0
@@ -100,7 +99,7 @@ async def test_unknown_subcommand_answers_with_the_help_for_the_role(
     slack: Slack, fake_slack: FakeSlack
 ) -> None:
     assert (await slack.command(ANA, "gibberish")).status == 200
-    (reply,) = await eventually(lambda: fake_slack.messages(ANA))
+    (reply,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     shown = json.dumps(reply["blocks"])
     for command in (
         "/ccm need",
@@ -127,13 +126,13 @@ async def test_report_submitted_command_names_the_year_and_records_on_confirm(
 ) -> None:
     """Luc is known by email only: the first command also teaches the store his Slack id."""
     await slack.command(LUC, "report submitted 2025")
-    (proposal,) = await eventually(lambda: fake_slack.messages(LUC))
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(LUC))
     assert "2025" in proposal["text"]
     assert await count(slack_store, Report) == 0
     assert (await contact(slack_store, LUC_EMAIL)).slack_user_id == LUC
 
     await slack.click(LUC, proposal, "Confirmer")
-    recorded = await eventually(lambda: fake_slack.messages(LUC)[1:])
+    recorded = await fake_slack.wait_for(lambda: fake_slack.messages(LUC)[1:])
     assert recorded[0]["blocks"][0]["text"]["text"] == "Rapport enregistré"
     async with slack_store.transaction() as session:
         report = await session.scalar(select(Report))
@@ -147,7 +146,7 @@ async def test_my_shows_the_states_deadlines_and_open_entries(
     slack: Slack, fake_slack: FakeSlack
 ) -> None:
     await slack.command(ANA, "my")
-    (overview,) = await eventually(lambda: fake_slack.messages(ANA))
+    (overview,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     shown = json.dumps(overview["blocks"], ensure_ascii=False)
     assert overview["blocks"][0]["text"]["text"] == "Ireland"
     assert "Article 7 annual transparency report covering 2026" in shown
@@ -215,10 +214,10 @@ async def test_slack_answering_a_proxys_503_is_logged_in_one_line(
     """The answer and then the apology both meet a text/plain 503: two lines, no traceback."""
     fake_slack.garble_next("chat.postMessage", times=2)
     assert (await slack.command(ANA, "help")).status == 200
-    await eventually(lambda: len(fake_slack.calls_to("chat.postMessage")) == 2)
+    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.postMessage")) == 2)
 
     def errors() -> list[logging.LogRecord]:
         return [r for r in caplog.records if r.levelno >= logging.ERROR]
 
-    await eventually(lambda: len(errors()) == 2)
+    await fake_slack.wait_for(lambda: len(errors()) == 2)
     assert [(r.exc_info, "http_503" in r.getMessage()) for r in errors()] == [(None, True)] * 2

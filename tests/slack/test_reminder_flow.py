@@ -39,7 +39,6 @@ from tests.slack.conftest import (
     Slack,
     contact,
     count,
-    eventually,
     reminder_for,
 )
 
@@ -91,7 +90,7 @@ async def test_need_from_reminder_button_through_modal_is_recorded_with_provenan
     ]
 
     await slack.click(KHAM, reminder, "We need assistance")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     modal = opened_view(fake_slack)
     assert modal["callback_id"] == ids.NEED_MODAL
     assert json.loads(modal["private_metadata"])["about"] == "LAO:art4"
@@ -122,13 +121,15 @@ async def test_need_from_reminder_button_through_modal_is_recorded_with_provenan
         },
     )
     assert (answer.status, answer.text) == (200, "")  # the modal closes
-    proposal = await eventually(lambda: [m for m in fake_slack.messages(KHAM) if m["ts"] != ts])
+    proposal = await fake_slack.wait_for(
+        lambda: [m for m in fake_slack.messages(KHAM) if m["ts"] != ts]
+    )
     assert proposal[0]["blocks"][0]["text"]["text"] == "Please confirm"
     assert "US$250,000.00" in json.dumps(proposal[0]["blocks"])
     assert await count(slack_store, Entry) == 0  # nothing before Confirm
 
     await slack.click(KHAM, proposal[0], "Confirm")
-    confirmation = await eventually(lambda: fake_slack.messages(KHAM)[2:])
+    confirmation = await fake_slack.wait_for(lambda: fake_slack.messages(KHAM)[2:])
     assert confirmation[0]["blocks"][0]["text"]["text"] == "Recorded as N-2027-0001."
     assert [e["text"]["text"] for e in confirmation[0]["blocks"][-2]["elements"]] == [
         "Edit",
@@ -168,13 +169,13 @@ async def test_french_free_text_in_the_reminder_thread_is_recorded_after_confirm
     text = "Nous avons besoin d'un appui technique pour l'enquête non technique, 250 000 USD"
     said = await slack.dm(LUC, text, thread_ts=reminder_ts)
 
-    proposal = await eventually(lambda: fake_slack.messages(LUC)[1:])
+    proposal = await fake_slack.wait_for(lambda: fake_slack.messages(LUC)[1:])
     assert proposal[0]["thread_ts"] == reminder_ts  # answered in the reminder's thread
     assert proposal[0]["blocks"][0]["text"]["text"] == "Veuillez confirmer"
     assert await count(slack_store, Entry) == 0
 
     await slack.click(LUC, proposal[0], "Confirmer")
-    recorded = await eventually(lambda: fake_slack.messages(LUC)[2:])
+    recorded = await fake_slack.wait_for(lambda: fake_slack.messages(LUC)[2:])
     assert recorded[0]["thread_ts"] == reminder_ts
     assert "N-2027-0001" in recorded[0]["text"]
     async with slack_store.transaction() as session:
@@ -191,7 +192,7 @@ async def test_a_reply_in_the_thread_knows_which_reminder_it_answers(
 ) -> None:
     reminder_ts = await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
     await slack.dm(ANA, "LATER", thread_ts=reminder_ts)
-    reply = await eventually(lambda: fake_slack.messages(ANA)[1:])
+    reply = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
     assert reply[0]["blocks"][0]["text"]["text"] == "Snoozed"
     async with slack_store.transaction() as session:
         snooze = await session.scalar(select(Snooze))
@@ -200,7 +201,7 @@ async def test_a_reply_in_the_thread_knows_which_reminder_it_answers(
 
     # The same word outside the thread names no reminder, and the bot asks which.
     await slack.dm(ANA, "LATER")
-    reply = await eventually(lambda: fake_slack.messages(ANA)[2:])
+    reply = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
     assert "thread_ts" not in reply[0]
     assert reply[0]["blocks"][0]["text"]["text"] == "Which reminder?"
 
@@ -210,7 +211,7 @@ async def test_amount_that_is_not_a_number_is_shown_next_to_the_amount(
 ) -> None:
     await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
     await slack.click(ANA, last(fake_slack, ANA), "We can offer assistance")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     modal = opened_view(fake_slack)
     assert modal["callback_id"] == ids.OFFER_MODAL
     assert "focus" in {b.get("block_id") for b in modal["blocks"]}
@@ -230,10 +231,10 @@ async def test_what_a_person_typed_is_echoed_escaped(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack
 ) -> None:
     await slack.command(ANA, "need")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     description = "<!channel> <http://evil|click> & more"
     await slack.submit(ANA, opened_view(fake_slack), {"description": description})
-    (proposal,) = await eventually(lambda: fake_slack.messages(ANA))
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     posted = json.dumps([proposal["text"], proposal["blocks"]])
     assert "<!channel>" not in posted
     assert "<http://evil" not in posted
@@ -246,11 +247,11 @@ async def test_change_the_date_of_a_submitted_report_with_the_datepicker(
 ) -> None:
     await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
     await slack.click(ANA, last(fake_slack, ANA), "Report submitted")
-    proposal = await eventually(lambda: fake_slack.messages(ANA)[1:])
+    proposal = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
     assert "20 April 2027" in proposal[0]["text"]
 
     await slack.click(ANA, proposal[0], "Change the date")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     modal = opened_view(fake_slack)
     assert input_block(modal, ids.DATE_BLOCK)["element"]["initial_date"] == "2027-04-20"
 
@@ -259,11 +260,11 @@ async def test_change_the_date_of_a_submitted_report_with_the_datepicker(
     assert list(future.json()["errors"]) == [ids.DATE_BLOCK]
 
     assert (await slack.submit(ANA, modal, {ids.DATE_BLOCK: "2027-04-12"})).text == ""
-    changed = await eventually(lambda: fake_slack.messages(ANA)[2:])
+    changed = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
     assert "12 April 2027" in changed[0]["text"]
     assert "covering 2026" in changed[0]["text"]  # still the report the reminder was about
     await slack.click(ANA, changed[0], "Confirm")
-    await eventually(lambda: fake_slack.messages(ANA)[3:])
+    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[3:])
     async with slack_store.transaction() as session:
         report = await session.scalar(select(Report))
     assert report is not None
@@ -278,26 +279,26 @@ async def test_edit_then_withdraw_a_recorded_offer(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack
 ) -> None:
     await slack.command(ANA, "offer")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     await slack.submit(ANA, opened_view(fake_slack), {"description": "Risk education trainers"})
-    proposal = await eventually(lambda: fake_slack.messages(ANA))
+    proposal = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     await slack.click(ANA, proposal[0], "Confirm")
-    recorded = await eventually(lambda: fake_slack.messages(ANA)[1:])
+    recorded = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
     assert recorded[0]["blocks"][0]["text"]["text"] == "Recorded as C-2027-0001."
 
     await slack.click(ANA, recorded[0], "Edit")
-    await eventually(lambda: len(fake_slack.calls_to("views.open")) == 2)
+    await fake_slack.wait_for(lambda: len(fake_slack.calls_to("views.open")) == 2)
     editor = fake_slack.calls_to("views.open")[-1]["view"]
     assert json.loads(editor["private_metadata"])["reference"] == "C-2027-0001"
     description = input_block(editor, "description")["element"]["initial_value"]
     assert description == "Risk education trainers"
     stored_editor = fake_slack.views[sorted(fake_slack.views)[-1]]
     await slack.submit(ANA, stored_editor, {"amount": "40000", "currency": "EUR"})
-    updated = await eventually(lambda: fake_slack.messages(ANA)[2:])
+    updated = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
     assert updated[0]["blocks"][0]["text"]["text"] == "C-2027-0001 updated."
 
     await slack.click(ANA, updated[0], "Withdraw")
-    await eventually(lambda: fake_slack.messages(ANA)[3:])
+    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[3:])
     async with slack_store.transaction() as session:
         entry = await session.scalar(select(Entry))
     assert entry is not None
@@ -313,14 +314,14 @@ async def test_not_the_right_person_hands_over_to_a_colleague(
 ) -> None:
     await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
     await slack.click(ANA, last(fake_slack, ANA), "Not the right person")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     modal = opened_view(fake_slack)
     refused = await slack.submit(ANA, modal, {ids.EMAIL_BLOCK: "not an address"})
     assert list(refused.json()["errors"]) == [ids.EMAIL_BLOCK]
     assert (await contact(slack_store, ANA_EMAIL)).active
 
     await slack.submit(ANA, modal, {ids.EMAIL_BLOCK: "Sean.Colleague@dfa.ie"})
-    handed = await eventually(lambda: fake_slack.messages(ANA)[1:])
+    handed = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
     assert handed[0]["blocks"][0]["text"]["text"] == "Handed over"
     assert not (await contact(slack_store, ANA_EMAIL)).active
     colleague = await contact(slack_store, "sean.colleague@dfa.ie")
@@ -331,14 +332,15 @@ async def test_home_tab_shows_the_state_and_its_open_needs(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack
 ) -> None:
     await slack.command(ANA, "need")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     await slack.submit(ANA, opened_view(fake_slack), {"description": "Victim assistance data"})
-    await slack.click(ANA, (await eventually(lambda: fake_slack.messages(ANA)))[0], "Confirm")
-    await eventually(lambda: fake_slack.messages(ANA)[1:])
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
+    await slack.click(ANA, proposal, "Confirm")
+    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
 
     channel = await slack.dm_channel(ANA)
     await slack.event({"type": "app_home_opened", "user": ANA, "channel": channel, "tab": "home"})
-    home = await eventually(lambda: fake_slack.home_views.get(ANA))
+    home = await fake_slack.wait_for(lambda: fake_slack.home_views.get(ANA))
     shown = json.dumps(home["blocks"])
     assert home["blocks"][0]["text"]["text"] == "Ireland"
     assert "N-2027-0001" in shown
@@ -355,7 +357,7 @@ async def test_deleted_contact_is_a_stranger_again(
         assert ana is not None
         ana.active = False
     await slack.dm(ANA, "We need 10,000 EUR")
-    (reply,) = await eventually(lambda: fake_slack.messages(ANA))
+    (reply,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     assert reply["blocks"][0]["text"]["text"] == "Access needed"
     assert await count(slack_store, Draft) == 0
 
@@ -371,6 +373,6 @@ async def test_a_slack_failure_is_logged_with_its_code_and_the_person_told(
     fake_slack.fail_next("views.open", status=200, error="expired_trigger_id")
     with caplog.at_level(logging.ERROR, logger="bot.slack"):
         await slack.click(ANA, last(fake_slack, ANA), "We need assistance")
-        apology = await eventually(lambda: fake_slack.messages(ANA)[1:])
+        apology = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
     assert apology[0]["blocks"][0]["text"]["text"] == "Something went wrong"
     assert any("expired_trigger_id" in record.getMessage() for record in caplog.records)

@@ -25,7 +25,6 @@ from tests.slack.conftest import (
     Slack,
     contact,
     count,
-    eventually,
     reminder_for,
 )
 from tests.slack.test_reminder_flow import (
@@ -64,18 +63,18 @@ def has_buttons(message: dict[str, Any]) -> bool:
 
 async def dm(fake: FakeSlack, user: str, size: int) -> list[dict[str, Any]]:
     """The person's DM with the bot, once it holds ``size`` messages."""
-    return await eventually(lambda: len(fake.messages(user)) == size and fake.messages(user))
+    return await fake.wait_for(lambda: len(fake.messages(user)) == size and fake.messages(user))
 
 
 async def test_confirm_settles_the_proposal_in_the_clickers_language_and_zone(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack
 ) -> None:
     await slack.command(LUC, "report submitted")
-    (proposal,) = await eventually(lambda: fake_slack.messages(LUC))
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(LUC))
     assert subject(proposal) == "Veuillez confirmer"
 
     await slack.click(LUC, proposal, "Confirmer")
-    update = (await eventually(lambda: fake_slack.calls_to("chat.update")))[0]
+    update = (await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update")))[0]
 
     assert (update["channel"], update["ts"]) == (fake_slack.dm_channel(LUC), proposal["ts"])
     assert [b["type"] for b in update["blocks"]] == ["header", "section", "context", "context"]
@@ -107,7 +106,7 @@ async def test_a_refused_click_leaves_the_buttons_for_another_try(
     assert has_buttons(fake_slack.messages(ANA)[0])
 
     await slack.click(ANA, current, "Confirm")
-    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+    (update,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
     assert update["ts"] == current["ts"]
     assert settled_line(update["blocks"]).startswith("✓ Confirmed by Ana Delegate, 20 April 2027")
     assert await count(slack_store, Report) == 1
@@ -133,7 +132,7 @@ async def test_a_failed_update_still_answers_and_loses_nothing(
     logged: str,
 ) -> None:
     await slack.command(ANA, "report submitted")
-    (proposal,) = await eventually(lambda: fake_slack.messages(ANA))
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     if fault == "drop":
         fake_slack.drop_next("chat.update", times=3)  # one try and the client's two retries
     else:
@@ -142,8 +141,8 @@ async def test_a_failed_update_still_answers_and_loses_nothing(
 
     with caplog.at_level(logging.WARNING, logger="bot.slack"):
         await slack.click(ANA, proposal, "Confirm")
-        answers = await eventually(lambda: fake_slack.messages(ANA)[1:])
-        await eventually(lambda: any(logged in r.getMessage() for r in caplog.records))
+        answers = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
+        await fake_slack.wait_for(lambda: any(logged in r.getMessage() for r in caplog.records))
 
     assert [subject(m) for m in answers] == ["Report recorded"]  # and no apology
     assert await count(slack_store, Report) == 1
@@ -159,7 +158,7 @@ async def test_snooze_settles_the_reminder_and_keeps_what_threads_rely_on(
     reminder = last(fake_slack, ANA)
 
     await slack.click(ANA, reminder, "Remind me later")
-    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+    (update,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
 
     assert update["ts"] == reminder["ts"]
     assert "metadata" not in update  # left out, so Slack keeps it
@@ -180,7 +179,7 @@ async def test_not_me_settles_the_reminder_only_once_the_form_is_accepted(
     await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
     reminder = last(fake_slack, ANA)
     await slack.click(ANA, reminder, "Not the right person")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     modal = opened_view(fake_slack)
 
     refused = await slack.submit(ANA, modal, {ids.EMAIL_BLOCK: "not an address"})
@@ -188,7 +187,7 @@ async def test_not_me_settles_the_reminder_only_once_the_form_is_accepted(
     assert fake_slack.calls_to("chat.update") == []
 
     await slack.submit(ANA, modal, {ids.EMAIL_BLOCK: "sean.colleague@dfa.ie"})
-    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+    (update,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
     assert (update["channel"], update["ts"]) == (fake_slack.dm_channel(ANA), reminder["ts"])
     assert settled_line(update["blocks"]).startswith("✓ Handed over by Ana Delegate, 20 April")
     assert subject(fake_slack.messages(ANA)[1]) == "Handed over"
@@ -203,13 +202,15 @@ async def test_a_form_is_answered_even_when_its_message_cannot_be_read_back(
 ) -> None:
     await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
     await slack.click(ANA, last(fake_slack, ANA), "Not the right person")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     fake_slack.fail_next("conversations.history", status=200, error="missing_scope")
 
     with caplog.at_level(logging.WARNING, logger="bot.slack"):
         await slack.submit(ANA, opened_view(fake_slack), {ids.EMAIL_BLOCK: ""})
         reminder, handed = await dm(fake_slack, ANA, 2)
-        await eventually(lambda: any("missing_scope" in r.getMessage() for r in caplog.records))
+        await fake_slack.wait_for(
+            lambda: any("missing_scope" in r.getMessage() for r in caplog.records)
+        )
 
     assert subject(handed) == "Handed over"
     assert not (await contact(slack_store, ANA_EMAIL)).active
@@ -222,15 +223,15 @@ async def test_editing_a_proposal_in_a_thread_settles_it_when_the_form_is_sent(
 ) -> None:
     reminder_ts = await send_reminder(slack_store, transport, LUC_EMAIL, FRA_ART7, language="fr")
     await slack.dm(LUC, "Nous avons besoin de 10 000 EUR pour la formation", thread_ts=reminder_ts)
-    (proposal,) = await eventually(lambda: fake_slack.messages(LUC)[1:])
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(LUC)[1:])
     assert proposal["thread_ts"] == reminder_ts
 
     await slack.click(LUC, proposal, "Modifier")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     assert fake_slack.calls_to("chat.update") == []  # a form opened is not an answer yet
     await slack.submit(LUC, opened_view(fake_slack), {"amount": "12000"})
 
-    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+    (update,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
     # The submission does not carry the message: it was read back from its thread.
     assert fake_slack.calls_to("conversations.replies")[0]["ts"] == reminder_ts
     assert update["ts"] == proposal["ts"]
@@ -248,13 +249,13 @@ async def test_a_need_raised_from_a_reminder_leaves_the_reminder_open(
 ) -> None:
     await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
     await slack.click(ANA, last(fake_slack, ANA), "We need assistance")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     await slack.submit(ANA, opened_view(fake_slack), {"description": "Stockpile audit"})
-    (proposal,) = await eventually(lambda: fake_slack.messages(ANA)[1:])
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
     assert subject(proposal) == "Please confirm"
 
     await slack.click(ANA, proposal, "Confirm")
-    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+    (update,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
     assert update["ts"] == proposal["ts"]  # the proposal is settled, the reminder is not
     assert has_buttons(fake_slack.messages(ANA)[0])
 
@@ -277,7 +278,7 @@ async def test_confirming_the_report_settles_the_reminder_it_came_from(
     assert fake_slack.calls_to("chat.update") == []
 
     await slack.click(ANA, proposal, "Confirm")
-    first, second = await eventually(
+    first, second = await fake_slack.wait_for(
         lambda: fake_slack.calls_to("chat.update")[1:] and (fake_slack.calls_to("chat.update"))
     )
 
@@ -310,13 +311,13 @@ async def test_a_date_changed_on_the_proposal_still_settles_the_reminder(
     await slack.click(LUC, reminder, "Rapport soumis")
     _reminder, proposal = await dm(fake_slack, LUC, 2)
     await slack.click(LUC, proposal, "Modifier la date")
-    await eventually(lambda: fake_slack.calls_to("views.open"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     await slack.submit(LUC, opened_view(fake_slack), {ids.DATE_BLOCK: "2027-04-12"})
     changed = (await dm(fake_slack, LUC, 3))[2]
     assert "12 avril 2027" in changed["text"]
 
     await slack.click(LUC, changed, "Confirmer")
-    updates = await eventually(
+    updates = await fake_slack.wait_for(
         lambda: (
             len(fake_slack.calls_to("chat.update")) == 3 and (fake_slack.calls_to("chat.update"))
         )
@@ -340,7 +341,7 @@ async def test_confirming_by_typing_settles_the_reminder_too(
     await dm(fake_slack, ANA, 2)
 
     await slack.dm(ANA, "confirm")
-    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+    (update,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
 
     assert update["ts"] == reminder["ts"]
     assert reported_line(update).startswith("✓ Reported as submitted by Ana Delegate")
@@ -357,7 +358,7 @@ async def test_a_report_confirmed_in_the_reminders_thread_settles_that_reminder(
     assert proposal["thread_ts"] == reminder_ts
 
     await slack.dm(LUC, "CONFIRMER", thread_ts=reminder_ts)
-    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+    (update,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
 
     assert update["ts"] == reminder_ts
     assert reported_line(update) == f"✓ Signalé comme soumis par Luc Délégué, {LUC_AT_NOW}"
@@ -374,9 +375,9 @@ async def test_a_reminder_that_also_names_another_deadline_keeps_its_buttons(
     _reminder, proposal = await dm(fake_slack, ANA, 2)
 
     await slack.click(ANA, proposal, "Confirm")
-    (update,) = await eventually(lambda: fake_slack.calls_to("chat.update"))
+    (update,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
     await dm(fake_slack, ANA, 3)
-    await eventually(lambda: fake_slack.calls_to("conversations.history"))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("conversations.history"))
 
     assert update["ts"] == proposal["ts"]  # the proposal is settled, the reminder is not
     assert has_buttons(fake_slack.messages(ANA)[0])
@@ -411,7 +412,7 @@ async def test_a_reminder_that_cannot_be_settled_costs_the_person_nothing(
     with caplog.at_level(logging.WARNING, logger="bot.slack"):
         await slack.click(ANA, proposal, "Confirm")
         recorded = (await dm(fake_slack, ANA, 3))[2]
-        await eventually(
+        await fake_slack.wait_for(
             lambda: any(
                 logged in r.getMessage() and reminder["ts"] in r.getMessage()
                 for r in caplog.records

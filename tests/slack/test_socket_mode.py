@@ -27,7 +27,6 @@ from tests.slack.conftest import (
     SIGNING_SECRET,
     Slack,
     count,
-    eventually,
     signature,
 )
 
@@ -51,7 +50,7 @@ async def test_slash_command_over_socket_mode_is_acked_then_answered(
     assert socket_service.mode == "socket"
     envelope_id = await people.socket_send(slash_command_envelope("/ccm", "help", user_id=ANA))
     assert await people.socket_ack(envelope_id) == {"envelope_id": envelope_id}
-    (reply,) = await eventually(lambda: people.messages(ANA))
+    (reply,) = await people.wait_for(lambda: people.messages(ANA))
     assert reply["blocks"][0]["text"]["text"] == "What I can do"
     assert people.invalid_payloads == []
 
@@ -69,7 +68,7 @@ async def test_event_resent_over_socket_mode_is_handled_once(
     again = {**first, "envelope_id": "resent", "retry_attempt": 1}
     await people.socket_ack(await people.socket_send(first))
     await people.socket_ack(await people.socket_send(again))
-    (reply,) = await eventually(lambda: people.messages(ANA))
+    (reply,) = await people.wait_for(lambda: people.messages(ANA))
     assert reply["blocks"][0]["text"]["text"] == "How to answer"
     assert await count(slack_store, ProcessedEvent) == 1
 
@@ -112,7 +111,7 @@ async def test_app_wires_slack_from_the_settings(
         ):
             assert response.status == 200
         # Ana is no contact in this empty store: she is told how to get access.
-        (reply,) = await eventually(lambda: people.messages(ANA))
+        (reply,) = await people.wait_for(lambda: people.messages(ANA))
         assert reply["blocks"][0]["text"]["text"] == "Access needed"
     finally:
         await app.stop()
@@ -150,7 +149,7 @@ async def test_app_mails_a_slack_handover_to_the_isu_in_its_language(
         async with aiohttp.ClientSession() as session:
             await Slack(session, url, people, slack_client).dm(ANA, "NOT ME sean@dfa.ie")
         # The ISU is mailed once the handover is stored, before Ana gets her answer.
-        (reply,) = await eventually(lambda: people.messages(ANA))
+        (reply,) = await people.wait_for(lambda: people.messages(ANA))
     finally:
         await app.stop()
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from bot.slack.blocks import ZERO_WIDTH_SPACE
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, Slack, eventually
+from tests.slack.conftest import ANA, Slack
 
 
 async def test_formatting_typed_in_a_need_is_shown_not_applied(
     slack: Slack, fake_slack: FakeSlack
 ) -> None:
     await slack.dm(ANA, "We need *urgent* _survey_ ~teams~ for `Kerry`, about 5000 EUR")
-    (proposal,) = await eventually(lambda: fake_slack.messages(ANA))
+    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     texts = [
         field["text"]
         for block in proposal["blocks"]

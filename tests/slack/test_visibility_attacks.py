@@ -33,7 +33,7 @@ from storage.models import (
 )
 from storage.records import add_entry
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, LUC, NOW, Slack, eventually
+from tests.slack.conftest import ANA, LUC, NOW, Slack
 from tests.slack.test_edit_form import newest_view, subject
 from tests.slack.test_queries import whispers
 
@@ -109,7 +109,7 @@ async def test_my_and_the_home_tab_leave_out_what_is_for_the_coordinators(
 ) -> None:
     secret, shared = await _entries(slack_store)
     await slack.command(ANA, "my")
-    (overview,) = await eventually(lambda: fake_slack.messages(ANA))
+    (overview,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     shown = json.dumps(overview["blocks"], ensure_ascii=False)
     assert shared in shown  # the State's shared need is listed …
     assert secret not in shown  # … its secret one is not, nor its text
@@ -117,7 +117,7 @@ async def test_my_and_the_home_tab_leave_out_what_is_for_the_coordinators(
 
     channel = await slack.dm_channel(ANA)
     await slack.event({"type": "app_home_opened", "user": ANA, "channel": channel, "tab": "home"})
-    home = json.dumps((await eventually(lambda: fake_slack.home_views.get(ANA)))["blocks"])
+    home = json.dumps((await fake_slack.wait_for(lambda: fake_slack.home_views.get(ANA)))["blocks"])
     assert shared in home
     assert secret not in home
     assert "northern border" not in home
@@ -129,9 +129,9 @@ async def test_edit_of_a_secret_reference_answers_as_an_unknown_one(
     secret, _ = await _entries(slack_store)
     before = await _stored(slack_store, secret)
     await slack.click(ANA, _button(secret), "Edit")
-    (refused,) = await eventually(lambda: fake_slack.messages(ANA))
+    (refused,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     await slack.click(ANA, _button("N-2027-0999"), "Edit")
-    unknown = (await eventually(lambda: fake_slack.messages(ANA)[1:]))[0]
+    unknown = (await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:]))[0]
     assert subject(refused) == subject(unknown) == "Unknown reference"
     assert json.dumps(refused["blocks"]).replace(secret, "REF") == json.dumps(
         unknown["blocks"]
@@ -148,7 +148,8 @@ async def test_a_form_carrying_a_secret_reference_changes_nothing(
     secret, shared = await _entries(slack_store)
     before = await _stored(slack_store, secret)
     await slack.click(ANA, _button(shared), "Edit")
-    form = await eventually(lambda: fake_slack.calls_to("views.open") and newest_view(fake_slack))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
+    form = newest_view(fake_slack)
     tampered = {
         **form,
         "private_metadata": ModalContext(reference=secret, answer=Intent.EDIT.value).to_json(),
@@ -159,7 +160,7 @@ async def test_a_form_carrying_a_secret_reference_changes_nothing(
 
     # Peru's delegate, or here France's, sees the shared need and nothing of the secret one.
     await slack.command(LUC, "needs")
-    (listing,) = await eventually(lambda: whispers(fake_slack, LUC))
+    (listing,) = await fake_slack.wait_for(lambda: whispers(fake_slack, LUC))
     assert shared in json.dumps(listing["blocks"])
     assert secret not in json.dumps(listing["blocks"])
 
@@ -170,7 +171,8 @@ async def test_a_delegate_may_not_widen_who_sees_their_states_record(
     _, shared = await _entries(slack_store)
     before = await _stored(slack_store, shared)
     await slack.click(ANA, _button(shared), "Edit")
-    form = await eventually(lambda: fake_slack.calls_to("views.open") and newest_view(fake_slack))
+    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
+    form = newest_view(fake_slack)
     answer = await slack.submit(ANA, form, {"visibility": "public"})
     assert answer.status == 200
     assert answer.json() == {
@@ -198,9 +200,9 @@ async def test_withdraw_typed_with_a_secret_reference_answers_as_an_unknown_one(
     secret, _ = await _entries(slack_store)
     before = await _stored(slack_store, secret)
     await slack.dm(ANA, f"WITHDRAW {secret}")
-    (refused,) = await eventually(lambda: fake_slack.messages(ANA))
+    (refused,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     await slack.dm(ANA, "WITHDRAW N-2027-0999")
-    unknown = (await eventually(lambda: fake_slack.messages(ANA)[1:]))[0]
+    unknown = (await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:]))[0]
     assert json.dumps(refused["blocks"]).replace(secret, "REF") == json.dumps(
         unknown["blocks"]
     ).replace("N-2027-0999", "REF")
@@ -212,9 +214,9 @@ async def test_a_second_withdraw_writes_no_second_audit_row(
 ) -> None:
     _, shared = await _entries(slack_store)
     await slack.dm(ANA, f"WITHDRAW {shared}")
-    (first,) = await eventually(lambda: fake_slack.messages(ANA))
+    (first,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     await slack.dm(ANA, f"WITHDRAW {shared}")
-    again = (await eventually(lambda: fake_slack.messages(ANA)[1:]))[0]
+    again = (await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:]))[0]
     assert subject(first) == subject(again) == "Withdrawn"
     assert f"{shared} was already withdrawn." in json.dumps(again["blocks"])
     _, status, _, audited = await _stored(slack_store, shared)
