@@ -73,6 +73,19 @@ async def state_of(session: AsyncSession, contact: Contact) -> State | None:
     return await session.get(State, contact.state_iso3) if contact.state_iso3 else None
 
 
+async def mark_email_bouncing(
+    session: AsyncSession, actor: Actor, now: datetime, contact: Contact, bouncing: bool
+) -> bool:
+    """Set whether the contact's address returns our mail, audited; True if it changed."""
+    if contact.email_bouncing is bouncing:
+        return False
+    before = snapshot(contact)
+    contact.email_bouncing = bouncing
+    await session.flush()
+    record_change(session, actor, now, contact, "update", before)
+    return True
+
+
 async def upsert_contact(
     session: AsyncSession, actor: Actor, now: datetime, **fields: Any
 ) -> tuple[Contact, bool]:

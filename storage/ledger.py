@@ -195,6 +195,13 @@ async def cancel_unsent(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def message_by_id(session: AsyncSession, message_id: int) -> Message | None:
+    """A message with its deliveries (what it reminded of, to whom)."""
+    return await session.scalar(
+        select(Message).where(Message.id == message_id).options(selectinload(Message.deliveries))
+    )
+
+
 async def pending_items(session: AsyncSession) -> set[tuple[str, str]]:
     """The (State, item) pairs some unsent, uncancelled reminder is still planned for."""
     rows = await session.execute(

@@ -33,9 +33,7 @@ from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.mail.answers import (
     answer_email,
@@ -58,10 +56,18 @@ from handlers.conversation import Conversation
 from handlers.i18n import Translator, _, translator
 from handlers.turns import Speaker, Turn, identify
 from schedules.clock import Clock
-from storage.audit import SYSTEM, record_change, snapshot
-from storage.contacts import contact_by_email
+from storage.audit import SYSTEM
+from storage.contacts import contact_by_email, contact_by_id, mark_email_bouncing
 from storage.db import Store
-from storage.models import Contact, Delivery, InboundMail, InboundStatus, Message, Via
+from storage.inbound import (
+    add_inbound,
+    earlier_copy_of,
+    lock_inbound,
+    record_inbound_outcome,
+    unprocessed_inbound_ids,
+)
+from storage.ledger import message_by_id
+from storage.models import Contact, Delivery, InboundMail, InboundStatus, Via
 
 __all__ = ["MailService"]
 
@@ -181,13 +187,7 @@ class MailService:
     async def start(self) -> None:
         """Queue what a previous run accepted but did not process, then listen."""
         async with self.store.transaction() as session:
-            left = (
-                await session.scalars(
-                    select(InboundMail.id)
-                    .where(InboundMail.status == InboundStatus.RECEIVED)
-                    .order_by(InboundMail.id)
-                )
-            ).all()
+            left = await unprocessed_inbound_ids(session)
         for inbound_id in left:
             self._queue.put_nowait(inbound_id)
         if left:
@@ -226,9 +226,7 @@ class MailService:
                 raw=mail.content,
                 status=InboundStatus.RECEIVED,
             )
-            session.add(row)
-            await session.flush()
-            inbound_id = row.id
+            inbound_id = await add_inbound(session, row)
         log.info("stored inbound mail #%d from %r", inbound_id, mail.mail_from)
         self._queue.put_nowait(inbound_id)
 
@@ -270,18 +268,12 @@ class MailService:
 
     async def _update(self, inbound_id: int, status: InboundStatus, text: str) -> None:
         async with self.store.transaction() as session:
-            row = await session.get(InboundMail, inbound_id)
-            if row is not None:
-                row.status = status
-                row.outcome = text
-                row.processed_at = self.clock.now()
+            await record_inbound_outcome(session, inbound_id, status, text, self.clock.now())
 
     async def _decide_and_record(self, inbound_id: int) -> tuple[_Outcome, list[int]] | None:
         """Decide, record the outcome and store the mails to send, in one transaction."""
         async with self.store.transaction() as session:
-            mail = await session.scalar(
-                select(InboundMail).where(InboundMail.id == inbound_id).with_for_update()
-            )
+            mail = await lock_inbound(session, inbound_id)
             if mail is None or mail.status is not InboundStatus.RECEIVED:
                 return None  # processed already (a duplicate queue entry, another process)
             outcome = await self._decide(session, mail)
@@ -293,12 +285,7 @@ class MailService:
 
     async def _decide(self, session: AsyncSession, mail: InboundMail) -> _Outcome:
         if mail.message_id:
-            earlier = await session.scalar(
-                select(InboundMail.id)
-                .where(InboundMail.message_id == mail.message_id, InboundMail.id < mail.id)
-                .order_by(InboundMail.id)
-                .limit(1)
-            )
+            earlier = await earlier_copy_of(session, mail)
             if earlier is not None:
                 # The mail system resends what it got no 250 for (a lost connection).
                 return _Outcome(
@@ -369,11 +356,7 @@ class MailService:
             if done.refused is not None:
                 return self._refuse(mail, msg, _Reason(done.refused, done.values))
             return _Outcome(InboundStatus.PROCESSED, _clean(done.text), "digest", done.mails)
-        message = await session.scalar(
-            select(Message)
-            .where(Message.id == message_key)
-            .options(selectinload(Message.deliveries))
-        )
+        message = await message_by_id(session, message_key)
         if message is None:
             reason = _Reason(_("its conversation key names no message"))
             return self._refuse(mail, msg, reason)
@@ -433,12 +416,9 @@ class MailService:
 
     async def _address_works(self, session: AsyncSession, speaker: Speaker, now: datetime) -> None:
         """A person's own reply proves their address receives mail again."""
-        contact = await session.get(Contact, speaker.contact_id)
-        if contact is not None and contact.email_bouncing:
-            before = snapshot(contact)
-            contact.email_bouncing = False
-            await session.flush()
-            record_change(session, SYSTEM, now, contact, "update", before)
+        contact = await contact_by_id(session, speaker.contact_id)
+        if contact is not None:
+            await mark_email_bouncing(session, SYSTEM, now, contact, False)
 
     def _refuse(
         self,
@@ -508,8 +488,8 @@ class MailService:
                 contacts.append(contact)
         if not failed:  # a report naming nobody: the reminders it returns name them
             for key in proof.reminder_keys():
-                message = await session.get(Message, key)
-                contact = await session.get(Contact, message.contact_id) if message else None
+                message = await message_by_id(session, key)
+                contact = await contact_by_id(session, message.contact_id) if message else None
                 if contact is not None and contact not in contacts:
                     contacts.append(contact)
 
@@ -550,12 +530,9 @@ class MailService:
         """Mark a proven address bouncing (reminders go to the alternate); tell the ISU."""
         assert contact.email is not None
         now = self.clock.now()
-        before = snapshot(contact)
-        contact.email_bouncing = True
-        await session.flush()
-        record_change(session, SYSTEM, now, contact, "update", before)
+        await mark_email_bouncing(session, SYSTEM, now, contact, True)
         alternate = (
-            await session.get(Contact, contact.alternate_id) if contact.alternate_id else None
+            await contact_by_id(session, contact.alternate_id) if contact.alternate_id else None
         )
         diagnostic = next(
             (r.diagnostic or r.status for r in failed if r.recipient.lower() == contact.email),
