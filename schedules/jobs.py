@@ -22,7 +22,7 @@ from schedules.dispatch import Dispatcher, DispatchResult
 from schedules.planner import SweepPlan, plan_due_reminders
 from schedules.policy import ReminderPolicy
 from storage.db import Store
-from storage.housekeeping import forget_old_events
+from storage.housekeeping import forget_abandoned_imports, forget_old_events
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +98,20 @@ class Sweep:
 
 @dataclass
 class Housekeeping:
-    """Daily tidying of the store (old Slack event ids)."""
+    """Daily tidying of the store (old Slack event ids, rows of killed imports)."""
 
     store: Store
     clock: Clock
 
     async def run(self) -> int:
+        now = self.clock.now()
         async with self.store.transaction() as session:
-            return await forget_old_events(session, self.clock.now())
+            forgotten = await forget_old_events(session, now)
+        # A batch per transaction: each deleted entry updates SQLite's description index.
+        while True:
+            async with self.store.transaction() as session:
+                if not await forget_abandoned_imports(session, now):
+                    return forgotten
 
     async def run_logged(self) -> None:
         try:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -306,6 +307,14 @@ class Entry(Base):
             "visibility",
             "state_iso3",
         ),
+        # An import's staged rows, found by its publish, its cleanup and housekeeping; empty
+        # once nothing is staged, so it costs published rows nothing.
+        Index(
+            "ix_entries_staged_by",
+            "staged_by",
+            sqlite_where=text("staged_by IS NOT NULL"),
+            postgresql_where=text("staged_by IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -336,6 +345,10 @@ class Entry(Base):
     confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The import that wrote this row and has not yet published it (storage.records.stage_entries):
+    # no read path shows it (storage.records.published) until that import's final transaction
+    # empties it.
+    staged_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class AssistanceRecord(Base):
@@ -367,13 +380,9 @@ class AssistanceRecord(Base):
     source: Mapped[str] = mapped_column(Text, default="")
 
 
-class AuditEntry(Base):
-    """Append-only history of every change: who, when, through which channel, before and after."""
+class AuditColumns:
+    """What an audit row says: who, when, through which channel, before and after."""
 
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     actor: Mapped[str] = mapped_column(String(200))
@@ -383,6 +392,26 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(20))
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+
+
+class AuditEntry(AuditColumns, Base):
+    """Append-only history of every change: who, when, through which channel, before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+
+
+class StagedAudit(AuditColumns, Base):
+    """The audit rows of an import's staged entries, written with them batch by batch and
+    copied into the audit log by the transaction that publishes them, in one statement: the
+    append-only log never holds a row of an import that did not happen."""
+
+    __tablename__ = "audit_staging"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staged_by: Mapped[str] = mapped_column(String(32), index=True)
 
 
 class CustomDeadline(Base):

@@ -54,6 +54,7 @@ from storage.models import (
     State,
     StateStatus,
 )
+from storage.records import published
 from storage.search_index import among, plan_for_the_words, rare_word_ids
 from storage.states import latest_deadline
 from storage.visibility import (
@@ -715,6 +716,7 @@ async def year_facts(session: AsyncSession, year: int, as_of: date) -> YearFacts
             Entry.kind == EntryKind.NEED,
             Entry.ref_year == year,
             Entry.state_iso3.is_not(None),
+            published(),
             *known,
         )
         .distinct()
@@ -758,6 +760,7 @@ async def year_facts(session: AsyncSession, year: int, as_of: date) -> YearFacts
             Entry.kind == EntryKind.NEED,
             Entry.article == 5,
             Entry.ref_year <= year,
+            published(),
             *known,
         )
         .exists()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, inspect, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import Actor, record_change, snapshot
@@ -18,12 +18,15 @@ from storage.models import (
     EntryStatus,
     Report,
     ReportKind,
+    StagedAudit,
     Via,
 )
 
 REFERENCE_PREFIX = {EntryKind.NEED: "N", EntryKind.OFFER: "C"}
 _REFERENCE_LOCK = 0x43434D  # "CCM": PostgreSQL advisory locks of entry references
 _CHUNK = 500  # keeps IN (...) lists well under SQLite's and asyncpg's parameter limits
+# What an audit row says, copied from an import's staged audit rows when it is published.
+_AUDITED = tuple(column.key for column in AuditEntry.__table__.columns if not column.primary_key)
 
 
 class UnknownReference(LookupError):
@@ -34,6 +37,10 @@ class ChangedMeanwhile(RuntimeError):
     """An entry changed after an import read it; the import must be checked again."""
 
 
+class StagedRowsLost(RuntimeError):
+    """Rows an import staged were removed before it published them; it must run again."""
+
+
 def format_reference(kind: EntryKind, year: int, number: int) -> str:
     return f"{REFERENCE_PREFIX[kind]}-{year}-{number:04d}"
 
@@ -42,11 +49,18 @@ def normalise_reference(text: str) -> str:
     return text.strip().upper()
 
 
+def published() -> ColumnElement[bool]:
+    """Entries that exist for every reader: not the rows an import has staged and not yet
+    published (``stage_entries``), which no read path may show."""
+    return Entry.staged_by.is_(None)
+
+
 async def _next_number(session: AsyncSession, kind: EntryKind, year: int) -> int:
     # Writers on SQLite hold the database lock (BEGIN IMMEDIATE). On PostgreSQL a lock per kind
     # and year, held to the end of the transaction, keeps two writers from taking one number:
     # without it a delegate's need recorded during an import would wait on the import's rows
-    # and then fail on the unique constraint on (kind, ref_year, ref_number).
+    # and then fail on the unique constraint on (kind, ref_year, ref_number). Staged rows count:
+    # they keep the numbers they will be published with.
     if session.get_bind().dialect.name == "postgresql":
         key = year * len(REFERENCE_PREFIX) + list(REFERENCE_PREFIX).index(kind)
         await session.execute(select(func.pg_advisory_xact_lock(_REFERENCE_LOCK, key)))
@@ -76,15 +90,18 @@ async def add_entry(session: AsyncSession, actor: Actor, now: datetime, **fields
     return entry
 
 
-async def add_entries(
+async def stage_entries(
     session: AsyncSession,
     actor: Actor,
     now: datetime,
     kind: EntryKind,
+    staged_by: str,
     rows: Sequence[dict[str, Any]],
 ) -> None:
-    """Store many new entries of one kind, numbered in one go: an import's rows, written in a
-    few statements so the transaction that publishes them stays short."""
+    """Write a batch of an import's new entries and their audit rows, numbered now but hidden
+    from every reader until ``publish_entries``: the import commits batch by batch, so the
+    running bot's writers wait for one batch (on SQLite the description index is updated row by
+    row), never for the file."""
     if not rows:
         return
     year = now.year
@@ -98,36 +115,79 @@ async def add_entries(
             "reference": format_reference(kind, year, first + index),
             "created_at": now,
             "updated_at": now,
+            "staged_by": staged_by,
         }
         for index, fields in enumerate(rows)
     ]
-    await session.execute(insert(Entry), values)
-    ids = dict(
-        (
-            await session.execute(
-                select(Entry.ref_number, Entry.id).where(
-                    Entry.kind == kind, Entry.ref_year == year, Entry.ref_number >= first
-                )
-            )
-        ).all()
-    )
-    created = [Entry(id=ids[value["ref_number"]], **value) for value in values]
-    await _audit(session, actor, now, [(entry, None) for entry in created])
+    stored = await session.execute(insert(Entry).returning(Entry.ref_number, Entry.id), values)
+    ids = {number: entry_id for number, entry_id in stored.all()}
+    published_as = [
+        Entry(**value | {"id": ids[value["ref_number"]], "staged_by": None}) for value in values
+    ]
+    await stage_audit(session, staged_by, audit_rows(actor, now, [(e, None) for e in published_as]))
 
 
-async def update_entries(
-    session: AsyncSession,
-    actor: Actor,
-    now: datetime,
-    changes: Sequence[tuple[Entry, dict[str, Any]]],
+async def stage_audit(
+    session: AsyncSession, staged_by: str, rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Apply an import's changes to entries it read earlier, in a few statements.
+    """Keep audit rows (``audit_rows``) for ``publish_entries`` to copy into the audit log."""
+    if rows:
+        await session.execute(insert(StagedAudit), [row | {"staged_by": staged_by} for row in rows])
 
-    Raises :class:`ChangedMeanwhile` when one of them was changed after it was read.
+
+async def publish_entries(session: AsyncSession, staged_by: str, count: int) -> None:
+    """Show every entry the import staged (one statement) and audit them (one more), in the
+    import's final transaction: each is a copy within the database, with no row passing
+    through Python.
+
+    Raises :class:`StagedRowsLost` (and the caller rolls back) unless all ``count`` are there:
+    housekeeping removes rows staged before ``storage.housekeeping.ABANDONED_AFTER``.
     """
-    if not changes:
-        return
-    seen = {entry.id: entry.updated_at for entry, _ in changes}
+    result = await session.execute(
+        update(Entry)
+        .where(Entry.staged_by == staged_by)
+        .values(staged_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    found = int(result.rowcount)  # type: ignore[attr-defined]
+    if found != count:
+        raise StagedRowsLost(f"{count - found} of the {count} staged rows are gone")
+    await session.execute(
+        insert(AuditEntry).from_select(
+            _AUDITED,
+            select(*(getattr(StagedAudit, name) for name in _AUDITED))
+            .where(StagedAudit.staged_by == staged_by)
+            .order_by(StagedAudit.id),
+        )
+    )
+    await session.execute(delete(StagedAudit).where(StagedAudit.staged_by == staged_by))
+
+
+async def discard_staged(session: AsyncSession, staged_by: str) -> int:
+    """Remove a batch of what an import staged and will not publish; returns how many."""
+    return await delete_staged(
+        session, Entry.staged_by == staged_by, StagedAudit.staged_by == staged_by
+    )
+
+
+async def delete_staged(
+    session: AsyncSession, entries: ColumnElement[bool], audits: ColumnElement[bool]
+) -> int:
+    """Delete up to a batch of staged entries, or when none is left their audit rows; returns
+    how many. Each deleted entry updates the description index row by row, so callers remove
+    many in several short transactions."""
+    batch = select(Entry.id).where(Entry.staged_by.is_not(None), entries).limit(_CHUNK)
+    result = await session.execute(
+        delete(Entry).where(Entry.id.in_(batch)).execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        result = await session.execute(delete(StagedAudit).where(audits))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def check_unchanged(session: AsyncSession, entries: Sequence[Entry]) -> None:
+    """Raise :class:`ChangedMeanwhile` when one of the entries an import read has changed."""
+    seen = {entry.id: entry.updated_at for entry in entries}
     ids = list(seen)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
@@ -137,15 +197,33 @@ async def update_entries(
         for entry_id, reference, updated_at in rows.all():
             if updated_at != seen[entry_id]:
                 raise ChangedMeanwhile(reference)
+
+
+async def update_entries(
+    session: AsyncSession, now: datetime, changes: Sequence[tuple[Entry, dict[str, Any]]]
+) -> None:
+    """Apply an import's changes to entries it read earlier, in a few statements.
+
+    Raises :class:`ChangedMeanwhile` when one of them was changed after it was read.
+    """
+    if not changes:
+        return
+    await check_unchanged(session, [entry for entry, _ in changes])
+    await session.execute(
+        update(Entry), [{"id": entry.id, **fields, "updated_at": now} for entry, fields in changes]
+    )
+
+
+def update_audit_rows(
+    actor: Actor, now: datetime, changes: Sequence[tuple[Entry, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The audit rows of ``update_entries``' changes, built before its transaction."""
     columns = [attribute.key for attribute in Entry.__mapper__.column_attrs]
     audited = []
     for entry, fields in changes:
         stored = {name: getattr(entry, name) for name in columns}
         audited.append((Entry(**stored | fields | {"updated_at": now}), snapshot(entry)))
-    await session.execute(
-        update(Entry), [{"id": entry.id, **fields, "updated_at": now} for entry, fields in changes]
-    )
-    await _audit(session, actor, now, audited)
+    return audit_rows(actor, now, audited)
 
 
 def _with_defaults(fields: dict[str, Any]) -> dict[str, Any]:
@@ -164,14 +242,11 @@ def _with_defaults(fields: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-async def _audit(
-    session: AsyncSession,
-    actor: Actor,
-    now: datetime,
-    rows: Sequence[tuple[Entry, dict[str, Any] | None]],
-) -> None:
-    """What ``record_change`` adds for each row, inserted in one statement."""
-    entries = [
+def audit_rows(
+    actor: Actor, now: datetime, rows: Sequence[tuple[Entry, dict[str, Any] | None]]
+) -> list[dict[str, Any]]:
+    """What ``record_change`` adds for each row, as values of one statement."""
+    return [
         {
             "at": now,
             "actor_id": actor.contact_id,
@@ -185,7 +260,6 @@ async def _audit(
         }
         for entry, before in rows
     ]
-    await session.execute(insert(AuditEntry), entries)
 
 
 async def entry_by_reference(session: AsyncSession, reference: str) -> Entry:

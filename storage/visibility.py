@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Contact, Entry, Role, Visibility
-from storage.records import normalise_reference
+from storage.records import normalise_reference, published
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,12 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     Parties or the public; a partner what is public; anyone else nothing; and each contact what
     they logged themselves. A record marked ``coordinators`` is seen by no other delegate, not
     even those of the State it is about: "coordinators only" is never widened by ownership.
+    Nobody sees the rows an import has staged until it publishes them.
     """
+    return and_(published(), _seen_by_role(viewer))
+
+
+def _seen_by_role(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.sees_everything:
         return true()
     shared = SHARED_WITH.get(viewer.role) if viewer.role is not None else None

@@ -51,8 +51,8 @@ async def import_file(env: Env, kind: ImportKind, file: Path, dry_run: bool) -> 
 
         try:
             # The store's transactions, not one of ours: the import checks the file in short
-            # read transactions and then publishes it in one short write, so the running bot's
-            # writers are never kept waiting for long.
+            # read transactions, stages its rows in short batches and publishes them in one
+            # short write, so the running bot's writers are never kept waiting for long.
             result = await run_import(
                 env.store.transaction,
                 kind,

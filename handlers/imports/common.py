@@ -30,6 +30,8 @@ E = TypeVar("E", bound=StrEnum)
 # Opens one transaction (``Store.transaction``): checking a file reads in short ones of its own.
 Sessions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 Write = Callable[[AsyncSession], Awaitable[object]]
+# Writes part of a file ahead of its final transaction; returns how many rows it wrote.
+Batch = Callable[[AsyncSession], Awaitable[int]]
 
 LANGUAGES = ("en", "fr", "es")
 FIRST_YEAR, LAST_YEAR = 2008, 2100  # the Convention was adopted in 2008
@@ -80,18 +82,30 @@ class Step:
     write: Write | None = None
 
 
+@dataclass(frozen=True)
+class Staging:
+    """Rows written before the final transaction, a batch per short transaction, and hidden
+    from every reader until ``Plan.finish`` publishes them: the running bot's writers wait for
+    one batch at most, never for the whole file. ``discard`` deletes a batch of them (returning
+    how many) when the import stops before publishing."""
+
+    batches: Sequence[Batch]
+    discard: Batch
+
+
 @dataclass
 class Plan:
     steps: list[Step]
     # Runs after every step, in the same transaction: links between rows of the same file (a
     # contact's alternate), or every row at once where one statement per row would be slow.
     finish: Write | None = None
+    staging: Staging | None = None
 
 
 @dataclass
 class Context:
     """What a plan needs to look things up; errors collect here. Plans only read: their writes
-    run later, in the one transaction that publishes the whole file."""
+    run later, staged or in the one transaction that publishes the whole file."""
 
     reads: Sessions
     actor: Actor

@@ -19,6 +19,7 @@ from handlers.imports import (
     run_import,
 )
 from handlers.imports.common import Cells, Context
+from handlers.imports.entries import STAGE_BATCH
 from handlers.tables import Row, read_table, write_table
 from schedules.clock import FixedClock
 from storage.audit import Actor
@@ -594,4 +595,38 @@ async def test_a_write_failing_halfway_leaves_nothing_even_if_the_caller_commits
                 resolve_state=resolve_state,
                 progress=fail_on_third,
             )
+    assert await row_counts(states) == before
+
+
+@pytest.mark.parametrize("stop", [RuntimeError("the disk is full"), KeyboardInterrupt()])
+async def test_an_import_stopped_after_staging_deletes_what_it_staged(
+    states: Store,
+    clock: FixedClock,
+    resolve_state: Callable[[str], str | None],
+    tmp_path: Path,
+    stop: BaseException,
+) -> None:
+    """Given the store's transactions, as the CLI runs it: two batches are committed when the
+    third fails, and the import removes them before the error goes on (Ctrl-C too)."""
+    lines = "".join(f"LBN,funding,Clearance of area {n}\n" for n in range(2 * STAGE_BATCH + 1))
+    path = csv_file(tmp_path, "state,category,description\n" + lines)
+    staged: list[int] = []
+
+    def stop_after_two_batches(done: int) -> None:
+        staged.append(done)
+        if done == 2 * STAGE_BATCH:
+            raise stop
+
+    before = await row_counts(states)
+    with pytest.raises(type(stop)):
+        await run_import(
+            states.transaction,
+            ImportKind.NEEDS,
+            path,
+            actor=ISU,
+            now=clock.now(),
+            resolve_state=resolve_state,
+            progress=stop_after_two_batches,
+        )
+    assert staged == [STAGE_BATCH, 2 * STAGE_BATCH]
     assert await row_counts(states) == before
