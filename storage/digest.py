@@ -145,6 +145,19 @@ async def _find(
     )
 
 
+async def digest_send_of(session: AsyncSession, contact_id: int, start: datetime) -> int | None:
+    """The id of the week's digest row for this person, if the week was planned for them."""
+    return await session.scalar(
+        select(DigestSend.id).where(
+            DigestSend.contact_id == contact_id, DigestSend.period_start == start
+        )
+    )
+
+
+async def digest_send_by_id(session: AsyncSession, send_id: int) -> DigestSend | None:
+    return await session.get(DigestSend, send_id)
+
+
 async def claim_digest(
     session: AsyncSession,
     *,

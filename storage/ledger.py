@@ -252,6 +252,21 @@ async def _cancel_empty_messages(session: AsyncSession) -> None:
     )
 
 
+async def recent_messages(
+    session: AsyncSession, limit: int = 200
+) -> Sequence[tuple[Message, str | None, int]]:
+    """The newest messages, each with its contact's address and how many reminders it holds."""
+    rows = await session.execute(
+        select(Message, Contact.email, func.count(Delivery.id))
+        .join(Contact, Contact.id == Message.contact_id)
+        .join(Delivery, Delivery.message_id == Message.id)
+        .group_by(Message.id, Contact.email)
+        .order_by(Message.send_at.desc())
+        .limit(limit)
+    )
+    return [(message, email, count) for message, email, count in rows.all()]
+
+
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Message.status, func.count()).group_by(Message.status))
     return {status.value: count for status, count in rows.all()}

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.audit import Actor, record_change, snapshot
-from storage.models import Basis, Extension, Obligation, State, StateStatus
+from storage.models import Basis, CustomDeadline, Extension, Obligation, State, StateStatus
 from storage.treaty_data import (
     INITIAL_REPORT_DAYS,
     ObligationHistory,
@@ -208,6 +208,17 @@ async def state_by_code(session: AsyncSession, iso3: str) -> State | None:
         .where(State.iso3 == iso3.upper())
         .options(selectinload(State.obligations).selectinload(Obligation.extensions))
     )
+
+
+async def add_custom_deadline(
+    session: AsyncSession, actor: Actor, now: datetime, state: str, title: str, due: date
+) -> CustomDeadline:
+    """A date the ISU adds by hand for one State; reminded of like a treaty deadline."""
+    custom = CustomDeadline(state_iso3=state, title=title, due=due, created_at=now)
+    session.add(custom)
+    await session.flush()
+    record_change(session, actor, now, custom, "create", None)
+    return custom
 
 
 async def override_state(

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
-from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.cli.base import (
@@ -25,9 +24,9 @@ from handlers.i18n import _
 from schedules.clock import FixedClock
 from schedules.planner import Due, load_snapshot, preview_day
 from schedules.zones import resolve_zone
-from storage.audit import record_change
-from storage.ledger import counts_by_status
-from storage.models import Contact, CustomDeadline, Delivery, Message, MessageStatus
+from storage.ledger import counts_by_status, recent_messages
+from storage.models import MessageStatus
+from storage.states import add_custom_deadline
 
 
 @click.group()
@@ -152,16 +151,7 @@ async def status(env: Env, as_json: bool) -> None:
     """What was sent, what is pending, what failed and why."""
     async with env.store.transaction() as session:
         counts = await counts_by_status(session)
-        rows = (
-            await session.execute(
-                select(Message, Contact.email, func.count(Delivery.id))
-                .join(Contact, Contact.id == Message.contact_id)
-                .join(Delivery, Delivery.message_id == Message.id)
-                .group_by(Message.id, Contact.email)
-                .order_by(Message.send_at.desc())
-                .limit(200)
-            )
-        ).all()
+        rows = await recent_messages(session)
     messages: list[dict[str, Any]] = [
         {
             "id": m.id,
@@ -236,12 +226,9 @@ async def add_deadline(env: Env, state: str, title: str, due: datetime) -> None:
         raise click.BadParameter(t.gettext('give the date a title, e.g. "Extension request due"'))
     found = await find_state(env, state)
     async with env.store.transaction() as session:
-        custom = CustomDeadline(
-            state_iso3=found.iso3, title=title.strip()[:200], due=due.date(), created_at=env.now()
+        custom = await add_custom_deadline(
+            session, CLI_ACTOR, env.now(), found.iso3, title.strip()[:200], due.date()
         )
-        session.add(custom)
-        await session.flush()
-        record_change(session, CLI_ACTOR, env.now(), custom, "create", None)
     click.echo(
         t.gettext(
             "Added for {state}: {title} on {date} (custom-{id}).",

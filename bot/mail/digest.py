@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.mail.answers import answer_email
@@ -61,14 +60,16 @@ from storage.db import Store
 from storage.digest import (
     claim_digest,
     digest_key,
+    digest_send_by_id,
     digest_send_id,
+    digest_send_of,
     digest_subscribers,
     gets_digest,
     record_digest_failure,
     record_digest_sent,
     settled,
 )
-from storage.models import Contact, DigestSend, Role, Via
+from storage.models import Contact, Role, Via
 from storage.visibility import Viewer
 
 __all__ = [
@@ -438,11 +439,7 @@ class DigestService:
                 contact = subscribers[0]
             shared = await load_shared_facts(session, period, self.zone)
             digest = await self._compose(session, contact, shared)
-            sent = await session.scalar(
-                select(DigestSend.id).where(
-                    DigestSend.contact_id == contact.id, DigestSend.period_start == period.start
-                )
-            )
+            sent = await digest_send_of(session, contact.id, period.start)
         assert contact.email is not None
         message = render_digest_email(
             digest,
@@ -517,7 +514,7 @@ async def answer_digest_reply(
 ) -> DigestReplyOutcome:
     """A reply to a digest: STOP switches the digest off; anything else gets a short pointer."""
     send_id = digest_send_id(key)
-    send = await session.get(DigestSend, send_id) if send_id is not None else None
+    send = await digest_send_by_id(session, send_id) if send_id is not None else None
     if send is None or send.contact_id is None:
         return DigestReplyOutcome("", refused=_("its conversation key names no message"))
     if speaker is None or speaker.contact_id != send.contact_id or not speaker.email:
