@@ -58,6 +58,7 @@ from storage.models import (
 )
 from storage.states import load_states
 from storage.treaty_data import TreatyData, load_treaty_data
+from tests.fakes.waiting import WAIT  # a bound on every wait, never a sleep
 from tests.mail.conftest import SmtpServer
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -69,7 +70,6 @@ ISU = "isu-desk@ccm.example.org"
 NOW = datetime(2027, 3, 31, 7, 0, tzinfo=UTC)
 TODAY = date(2027, 3, 31)
 ITEM = "art7-annual-2026"
-WAIT = 10  # seconds: the bound on every wait
 STATES = {"CHL", "ESP", "FRA", "GHA", "MLI", "NGA", "ZAF", "ZMB"}
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.mail.lmtp import DEFAULT_DATA_SIZE_LIMIT, LmtpServer, ReceivedMail
+from tests.fakes.waiting import WAIT  # a bound on every wait, never a sleep
 
 MESSAGE = (
     b"From: Ana Ruiz <ana.ruiz@ministry.test>\r\n"
@@ -27,7 +28,6 @@ RECIPIENTS = [
     "reply+bbbb@reply.ccm.example.org",
     "reply+cccc@reply.ccm.example.org",
 ]
-WAIT = 10  # seconds: a bound on every wait, never a sleep
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pytest
 from bot.mail.transports import OutboxTransport, SmtpTransport
 from bot.settings import SmtpTarget
 from schedules.dispatch import DeliveryError, Outgoing
+from tests.fakes.waiting import WAIT  # a bound on every session, never a pause
 from tests.mail.conftest import (
     BAD_ADDRESS,
     BUSY_ADDRESS,
@@ -39,7 +40,7 @@ def target(port: int, **overrides: Any) -> SmtpTarget:
 
 @pytest.fixture
 async def smtp(smtp_server: SmtpServer, composer: Composer) -> AsyncIterator[SmtpTransport]:
-    transport = SmtpTransport(target(smtp_server.port), composer, timeout=5)
+    transport = SmtpTransport(target(smtp_server.port), composer, timeout=WAIT)
     yield transport
     await transport.close()
 
@@ -164,7 +165,7 @@ async def test_smtp_temporary_refusal_is_retried_later(
 
 
 async def test_smtp_server_down_is_transient(closed_port: int, composer: Composer) -> None:
-    transport = SmtpTransport(target(closed_port), composer, timeout=5)
+    transport = SmtpTransport(target(closed_port), composer, timeout=WAIT)
 
     with pytest.raises(DeliveryError, match="unavailable") as caught:
         await transport.send(make_outgoing())
@@ -227,7 +228,7 @@ async def test_smtp_logs_in_when_a_username_is_given(
     smtp_auth_server: SmtpServer, composer: Composer
 ) -> None:
     transport = SmtpTransport(
-        target(smtp_auth_server.port, username="isu", password="s3cret"), composer, timeout=5
+        target(smtp_auth_server.port, username="isu", password="s3cret"), composer, timeout=WAIT
     )
 
     await transport.send(make_outgoing())
@@ -241,7 +242,7 @@ async def test_smtp_wrong_password_is_transient(
     smtp_auth_server: SmtpServer, composer: Composer
 ) -> None:
     transport = SmtpTransport(
-        target(smtp_auth_server.port, username="isu", password="wrong"), composer, timeout=5
+        target(smtp_auth_server.port, username="isu", password="wrong"), composer, timeout=WAIT
     )
 
     with pytest.raises(DeliveryError, match="535") as caught:
@@ -255,7 +256,7 @@ async def test_smtp_wrong_password_is_transient(
 async def test_smtp_required_starttls_fails_on_a_server_without_it(
     smtp: SmtpTransport, smtp_server: SmtpServer, composer: Composer
 ) -> None:
-    transport = SmtpTransport(target(smtp_server.port, start_tls=True), composer, timeout=5)
+    transport = SmtpTransport(target(smtp_server.port, start_tls=True), composer, timeout=WAIT)
 
     with pytest.raises(DeliveryError, match=r"(?i)starttls") as caught:
         await transport.send(make_outgoing())

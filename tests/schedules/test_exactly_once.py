@@ -171,18 +171,20 @@ async def test_worker_killed_mid_send_is_finished_by_the_next_once(
 async def wait_until_blocked_on_a_lock(store: Store) -> None:
     """Return once some session of this database waits for a lock (PostgreSQL only).
 
-    There is no event to await for "that transaction is now blocked", so this polls.
+    There is no event to await for "that transaction is now blocked", so this polls the
+    database; the deadline (the workers' own) only turns a hang into a failure on a busy machine.
     """
     query = text(
         "SELECT count(*) FROM pg_stat_activity"
         " WHERE datname = current_database() AND wait_event_type = 'Lock'"
     )
-    for _ in range(500):
+    deadline = asyncio.get_running_loop().time() + WORKER_TIMEOUT
+    while asyncio.get_running_loop().time() < deadline:
         async with store.engine.connect() as connection:
             if await connection.scalar(query):
                 return
         await asyncio.sleep(0.01)
-    raise AssertionError("the second planner never blocked")
+    raise AssertionError(f"the second planner never blocked within {WORKER_TIMEOUT}s")
 
 
 @pytest.mark.parametrize(
