@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import insert, make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from handlers.queries import (
+from handlers.questions import (
     ExportKind,
     export_table,
     overdue_reports,

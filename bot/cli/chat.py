@@ -1,6 +1,8 @@
 """``ccm-bot chat --as EMAIL``: the conversation core in a terminal, a third channel.
 
-ISU staff can try every conversation without a Slack workspace, and tests can drive it.
+ISU staff can try every conversation without a Slack workspace, and tests can drive it. A
+question ("who needs help with clearance in Africa?") is answered here as on Slack and by
+email: the conversation core decides, and answers with what the speaker may see.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from bot.cli.base import (
 from bot.cli.reminders import deadlines
 from bot.cli.states import find_state
 from handlers.i18n import Translator, _, translator
-from handlers.queries import (
+from handlers.questions import (
     ExportKind,
     Filters,
     deadline_lines,

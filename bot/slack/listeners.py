@@ -13,10 +13,11 @@ from __future__ import annotations
 import inspect
 import logging
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from aiohttp import ClientError
@@ -53,17 +54,6 @@ from bot.slack.payloads import (
     Submission,
     reminder_about,
 )
-from bot.slack.questions import (
-    TOPICS,
-    Answered,
-    Ask,
-    Asker,
-    Resolver,
-    answer_ask,
-    asks_the_records,
-    channel_audience,
-    clip_words,
-)
 from bot.slack.texts import (
     SETTLED_BY,
     command_help,
@@ -85,7 +75,7 @@ from handlers.drafts import nothing_pending
 from handlers.entry_form import draft_form, entry_form
 from handlers.i18n import language_or_default, translator
 from handlers.overview import overview_of
-from handlers.queries import ExportKind, answer, export_table, viewer_of
+from handlers.questions import TOPICS, Ask, ExportKind, clip_words, export_table, viewer_of
 from handlers.replies import Reply
 from handlers.turns import Speaker, Turn, identify
 from handlers.understanding.keywords import Intent
@@ -93,7 +83,6 @@ from schedules.clock import Clock
 from schedules.policy import ReminderPolicy
 from storage.db import Store
 from storage.models import Draft, DraftStatus, EntryKind, Via
-from storage.state_names import resolve_state_code
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +92,14 @@ Listener = Callable[..., Awaitable[None]]
 # Items whose deadline belongs to one article of the Convention: a need raised from their
 # reminder is about that article. Article 7 reports concern every article, so none is implied.
 ARTICLE_OF_ITEM = {"art3": "3", "art4": "4"}
+# The buttons of an answer to a question, which ask it again (their value is the Ask).
+QUERY_ACTIONS: Mapping[Intent, str] = MappingProxyType(
+    {
+        Intent.MORE: ids.QUERY_MORE_ACTION,
+        Intent.NAMES: ids.QUERY_NAMES_ACTION,
+        Intent.SHARE: ids.QUERY_SHARE_ACTION,
+    }
+)
 # The commands answered to the person alone, in the conversation where they were typed.
 PRIVATE_COMMANDS = frozenset((*TOPICS, "export", "digest"))
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -131,7 +128,6 @@ class SlackBot:
     clock: Clock
     fallback_zone: str
     policy: ReminderPolicy
-    resolve_state: Resolver = resolve_state_code
     # The last language each Slack user was answered in, for the apology after a failure
     # (when the store itself may be what failed).
     languages: dict[str, str] = field(default_factory=dict)
@@ -222,10 +218,7 @@ class SlackBot:
         self, client: AsyncWebClient, channel: str, reply: Reply, *, thread_ts: str | None = None
     ) -> None:
         await client.chat_postMessage(
-            channel=channel,
-            text=fallback_text(reply),
-            blocks=reply_blocks(reply),
-            thread_ts=thread_ts,
+            channel=channel, text=fallback_text(reply), blocks=render(reply), thread_ts=thread_ts
         )
 
     async def answer(self, client: AsyncWebClient, turn: Turn, channel: str, **where: Any) -> None:
@@ -289,32 +282,16 @@ class SlackBot:
             await self.send_export(client, speaker, command, channel)
         else:
             ask = Ask(command.subcommand, clip_words(command.rest))
-            await self.show_answer(client, speaker, user_id, ask, channel)
-
-    def asker(self, speaker: Speaker) -> Asker:
-        return Asker(viewer_of(speaker), speaker.t, speaker.today(self.clock.now()), speaker.zone)
-
-    async def answer_to(self, ask: Ask, asker: Asker) -> Answered:
-        async with self.store.transaction() as session:
-            return await answer_ask(session, ask, asker, resolve_state=self.resolve_state)
+            await self.show_answer(client, speaker, user_id, ask.to_value(), channel)
 
     async def show_answer(
-        self, client: AsyncWebClient, speaker: Speaker, user_id: str, ask: Ask, channel: str
+        self, client: AsyncWebClient, speaker: Speaker, user_id: str, value: str, channel: str
     ) -> None:
-        t = speaker.t
-        answered = await self.answer_to(ask, self.asker(speaker))
-        buttons: list[Block] = []
-        if answered.more is not None:
-            label = t.gettext("More")
-            buttons.append(query_button(ids.QUERY_MORE_ACTION, label, answered.more.to_value()))
-        if answered.names is not None:
-            label = t.gettext("Show the names")
-            buttons.append(query_button(ids.QUERY_NAMES_ACTION, label, answered.names.to_value()))
-        label = t.gettext("Share in channel")
-        buttons.append(query_button(ids.QUERY_SHARE_ACTION, label, ask.to_value()))
-        await self.whisper(
-            client, channel, user_id, answered.reply, blocks=answer_blocks(answered.reply, buttons)
+        """A question in its set form (``value``, an Ask), answered by the core to one person."""
+        reply = await self.conversation.handle(
+            Turn(speaker, Via.SLACK, action=Intent.ASK, value=value)
         )
+        await self.whisper(client, channel, user_id, reply)
 
     async def whisper(
         self,
@@ -330,7 +307,7 @@ class SlackBot:
         Slack refuses where the bot is not a member; the reply then goes to the person's DM
         with the bot, which is always there.
         """
-        text, blocks = fallback_text(reply), blocks or reply_blocks(reply)
+        text, blocks = fallback_text(reply), blocks or render(reply)
         try:
             await client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)
         except SlackApiError as error:
@@ -344,13 +321,12 @@ class SlackBot:
         click = Click.parse(body)
         channel = click.channel_id or click.user_id
         caller = await self.caller(client, click.user_id)
-        ask = Ask.from_value(click.value)
         if caller.speaker is None:
             await self.whisper(
                 client, channel, click.user_id, stranger_reply(translator(caller.language))
             )
-        elif ask is not None:
-            await self.show_answer(client, caller.speaker, click.user_id, ask, channel)
+        elif Ask.from_value(click.value) is not None:  # a forged value gets no answer
+            await self.show_answer(client, caller.speaker, click.user_id, click.value, channel)
 
     async def on_query_share(self, ack: AsyncAck, body: Body, client: AsyncWebClient) -> None:
         """Post the answer for everyone in the conversation, as any delegate may see it."""
@@ -359,28 +335,23 @@ class SlackBot:
         channel = click.channel_id or click.user_id
         caller = await self.caller(client, click.user_id)
         speaker = caller.speaker
-        ask = Ask.from_value(click.value)
         if speaker is None:
             await self.whisper(
                 client, channel, click.user_id, stranger_reply(translator(caller.language))
             )
             return
-        if ask is None:
-            return
+        if Ask.from_value(click.value) is None:
+            return  # a forged value gets no answer
         t = speaker.t
-        asker = replace(self.asker(speaker), viewer=channel_audience(viewer_of(speaker)))
-        answered = await self.answer_to(ask, asker)
-        note = ""
-        if viewer_of(speaker).sees_everything:
-            note = t.gettext(
-                "Shared as any delegate sees it: records for the Coordinators only, contacts "
-                "and reminders are left out."
-            )
+        reply = await self.conversation.handle(
+            Turn(speaker, Via.SLACK, action=Intent.SHARE, value=click.value)
+        )
+        note = reply.extra.get("note", "")
         try:
             await client.chat_postMessage(
                 channel=channel,
-                text=fallback_text(answered.reply),
-                blocks=shared_blocks(answered.reply, t, click.user_id, note=note),
+                text=fallback_text(reply),
+                blocks=shared_blocks(reply, t, click.user_id, note=note),
             )
         except SlackApiError as error:
             if error_code(error) not in NOT_A_MEMBER:
@@ -775,24 +746,12 @@ class SlackBot:
         if speaker is None:
             return
         about = await self.thread_about(client, message) if message.thread_ts else None
-        today = speaker.today(self.clock.now())
-        # A reply in a reminder's thread answers the reminder; anything else may be a question.
-        if about is None and asks_the_records(
-            message.text, speaker.role, today=today, resolve_state=self.resolve_state
-        ):
-            async with self.store.transaction() as session:
-                reply = await answer(
-                    session,
-                    speaker,
-                    message.text,
-                    today=today,
-                    resolve_state=self.resolve_state,
-                    t=speaker.t,
-                )
-            await self.post(client, message.channel_id, reply, thread_ts=message.thread_ts)
-            return
+        # The core decides whether this is a question (answered from the records) or an answer.
         turn = Turn(speaker, Via.SLACK, text=message.text, message_id=message.ts, about=about)
         reply = await self.conversation.handle(turn)
+        # A DM is the person's own conversation with the bot: nobody there to share it with.
+        kept = tuple(choice for choice in reply.choices if choice.action is not Intent.SHARE)
+        reply = replace(reply, choices=kept)
         await self.post(client, message.channel_id, reply, thread_ts=message.thread_ts)
         # A proposal confirmed by typing settles the reminder it answers, as its button does.
         await self.settle_reminder(
@@ -903,3 +862,14 @@ def _field_errors(reply: Reply, *, shown: Any) -> dict[str, str]:
 def _draft_id(context: ModalContext) -> int | None:
     """The pending draft a form edits, from the modal's context."""
     return int(context.draft) if context.draft and context.draft.isdigit() else None
+
+
+def render(reply: Reply) -> list[Block]:
+    """A reply as Block Kit: its answers as buttons, and an answer's choices (More, Show the
+    names, Share in channel) as the buttons that ask its question again."""
+    buttons = [
+        query_button(QUERY_ACTIONS[choice.action], choice.label, choice.value)
+        for choice in reply.choices
+        if choice.action in QUERY_ACTIONS
+    ]
+    return answer_blocks(reply, buttons)

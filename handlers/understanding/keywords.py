@@ -24,6 +24,13 @@ class Intent(StrEnum):
     WITHDRAW = "withdraw"
     # Only ever a button: open the form again to change a draft or a record.
     EDIT = "edit"
+    # A question asked in a set form, its value the question (``handlers.questions.Ask``):
+    # a ``/ccm needs …`` command, or an answer's *More* and *Show the names* buttons, which ask
+    # it again. *Share* asks it for everyone in a channel. Never typed, so no keywords.
+    ASK = "ask"
+    MORE = "more"
+    NAMES = "names"
+    SHARE = "share"
     UNKNOWN = "unknown"
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from handlers.i18n import translator
 from handlers.imports import columns_of, run_import
-from handlers.queries import (
+from handlers.questions import (
     ExportKind,
     Filters,
     Topic,

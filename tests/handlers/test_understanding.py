@@ -152,7 +152,9 @@ def test_understands_the_brief(text: str, expected: dict[str, Any]) -> None:
 
 
 def test_every_language_has_a_keyword_for_every_reply() -> None:
-    replies = set(Intent) - {Intent.UNKNOWN, Intent.EDIT}  # EDIT is a button, never typed
+    # Buttons, never typed: Edit, and an answer's More, Show the names and Share (and /ccm's Ask).
+    buttons = {Intent.EDIT, Intent.ASK, Intent.MORE, Intent.NAMES, Intent.SHARE}
+    replies = set(Intent) - {Intent.UNKNOWN} - buttons
     assert set(KEYWORDS) == {"en", "fr", "es"}
     for language, table in KEYWORDS.items():
         assert set(table) == replies, language

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from handlers.conversation import Conversation
 from handlers.overview import overview_of
-from handlers.queries import answer
+from handlers.questions import answer
 from handlers.turns import Speaker, Turn, speaker_for
 from handlers.understanding.keywords import Intent
 from schedules.clock import FixedClock
