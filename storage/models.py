@@ -615,6 +615,7 @@ class OutgoingMail(SentWithRetries, Base):
     __tablename__ = "outgoing_mail"
     __table_args__ = (
         Index("ix_outgoing_mail_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outgoing_mail_message_id", "message_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -9,15 +9,15 @@ Every function takes its session from the caller.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from storage.claims import claim_ids, release, waiting
-from storage.models import MessageStatus, OutgoingMail
+from storage.models import Contact, DigestSend, Message, MessageStatus, OutgoingMail
 
 # OutgoingMail.purpose
 ANSWER = "answer"
@@ -164,3 +164,49 @@ async def mail_counts(session: AsyncSession) -> dict[str, int]:
         select(OutgoingMail.status, func.count()).group_by(OutgoingMail.status)
     )
     return {status.value: count for status, count in rows.all()}
+
+
+async def mail_stored(session: AsyncSession, message_id: str) -> bool:
+    """Whether a mail with this Message-ID is already stored (sent, waiting or given up)."""
+    found = await session.scalar(
+        select(OutgoingMail.id).where(OutgoingMail.message_id == message_id).limit(1)
+    )
+    return found is not None
+
+
+async def sent_to(
+    session: AsyncSession,
+    email: str,
+    *,
+    reminders: Sequence[int] = (),
+    digests: Sequence[int] = (),
+    message_ids: Collection[str] = (),
+) -> bool:
+    """Whether one of these reminders, digests or stored mails (by Message-ID) went to
+    ``email``: what a bounce must show before it may mark an address."""
+    proofs: list[ColumnElement[bool]] = []
+    if reminders:
+        proofs.append(
+            exists().where(
+                Message.id.in_(reminders), Message.contact_id == Contact.id, Contact.email == email
+            )
+        )
+    if digests:
+        proofs.append(
+            exists().where(
+                DigestSend.id.in_(digests),
+                DigestSend.contact_id == Contact.id,
+                Contact.email == email,
+            )
+        )
+    if message_ids:
+        proofs.append(
+            exists().where(
+                OutgoingMail.message_id.in_(message_ids),
+                func.lower(OutgoingMail.recipient) == email,
+            )
+        )
+    for proof in proofs:
+        if await session.scalar(select(proof)):
+            return True
+    return False

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
 
-from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.mail.tokens import (
@@ -29,9 +28,9 @@ from bot.mail.tokens import (
 )
 from storage.contacts import normalise_email
 from storage.digest import digest_send_id
-from storage.models import Contact, DigestSend, Message, OutgoingMail
+from storage.outgoing import sent_to
 
-__all__ = ["BounceProof", "notice_exists", "read_proof", "unproven_notice_id"]
+__all__ = ["BounceProof", "read_proof", "unproven_notice_id"]
 
 
 @dataclass(frozen=True)
@@ -43,37 +42,13 @@ class BounceProof:
 
     async def covers(self, session: AsyncSession, address: str) -> bool:
         """Whether this bounce returns a mail we sent to ``address``."""
-        email = normalise_email(address)
-        proofs: list[ColumnElement[bool]] = []
-        reminders = [key for key in self.keys if digest_send_id(key) is None]
-        digests = [sid for sid in map(digest_send_id, self.keys) if sid is not None]
-        if reminders:
-            proofs.append(
-                exists().where(
-                    Message.id.in_(reminders),
-                    Message.contact_id == Contact.id,
-                    Contact.email == email,
-                )
-            )
-        if digests:
-            proofs.append(
-                exists().where(
-                    DigestSend.id.in_(digests),
-                    DigestSend.contact_id == Contact.id,
-                    Contact.email == email,
-                )
-            )
-        if self.message_ids:
-            proofs.append(
-                exists().where(
-                    OutgoingMail.message_id.in_(self.message_ids),
-                    func.lower(OutgoingMail.recipient) == email,
-                )
-            )
-        for proof in proofs:
-            if await session.scalar(select(proof)):
-                return True
-        return False
+        return await sent_to(
+            session,
+            normalise_email(address),
+            reminders=self.reminder_keys(),
+            digests=[sid for sid in map(digest_send_id, self.keys) if sid is not None],
+            message_ids=self.message_ids,
+        )
 
     def reminder_keys(self) -> list[int]:
         """The reminders this bounce returns, for a report that names no address."""
@@ -109,11 +84,3 @@ def unproven_notice_id(address: str, day: date, domain: str) -> str:
     """
     digest = hashlib.sha256(normalise_email(address).encode()).hexdigest()[:24]
     return f"<unproven-bounce.{day:%Y%m%d}.{digest}@{domain}>"
-
-
-async def notice_exists(session: AsyncSession, message_id: str) -> bool:
-    """Whether a mail with this Message-ID is already stored (sent, waiting or given up)."""
-    found = await session.scalar(
-        select(OutgoingMail.id).where(OutgoingMail.message_id == message_id).limit(1)
-    )
-    return found is not None

@@ -45,7 +45,7 @@ from bot.mail.answers import (
 )
 from bot.mail.authresults import read_auth_results
 from bot.mail.body import extract_reply, parse_message
-from bot.mail.bounces import notice_exists, read_proof, unproven_notice_id
+from bot.mail.bounces import read_proof, unproven_notice_id
 from bot.mail.classify import Classification, RecipientStatus, classify
 from bot.mail.digest import answer_digest_reply, is_digest_key
 from bot.mail.lmtp import DEFAULT_DATA_SIZE_LIMIT, LmtpServer, ReceivedMail
@@ -68,6 +68,7 @@ from storage.inbound import (
 )
 from storage.ledger import message_by_id
 from storage.models import Contact, Delivery, InboundMail, InboundStatus, Via
+from storage.outgoing import mail_stored
 
 __all__ = ["MailService"]
 
@@ -559,7 +560,7 @@ class MailService:
         notice_id = unproven_notice_id(
             email, now.astimezone(self.settings.zone).date(), self.settings.reply_domain
         )
-        if await notice_exists(session, notice_id):
+        if await mail_stored(session, notice_id):
             return []
         notice = unproven_bounce_notice(
             self.settings,
