@@ -10,10 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.i18n import Translator
 from handlers.questions.ask import Answered, Ask, Asker
-from handlers.questions.overdue import folded, write_year, year_of
+from handlers.questions.overdue import folded, reporting_year
 from handlers.questions.parsing import Question, Topic
-from handlers.questions.state import usage
-from handlers.questions.wording import describe_question, last_due_year
+from handlers.questions.wording import describe_question
 from handlers.replies import Reply, Section
 from handlers.stats import (
     ARTICLE_GROUP_LABELS,
@@ -29,10 +28,9 @@ async def stats_answer(
     session: AsyncSession, ask: Ask, asker: Asker, name_of: Callable[[str], str]
 ) -> Answered:
     t = asker.t
-    year = year_of(ask.words)
-    if year == "bad":
-        return usage(t, write_year(t, "/ccm stats 2025"))
-    year = year if isinstance(year, int) else last_due_year(asker.today)
+    year = reporting_year(ask, asker, "/ccm stats 2025")
+    if not isinstance(year, int):
+        return year
     analysis = await yearly_analysis(session, year, asker.today)
     figures = analysis.figures()
     question = Question(Topic.STATS, Filters(), year=year)

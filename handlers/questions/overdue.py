@@ -15,7 +15,6 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.i18n import Translator
 from handlers.questions.ask import Answered, Ask, Asker
 from handlers.questions.parsing import Question, Topic
 from handlers.questions.state import day_of, usage
@@ -52,28 +51,27 @@ def folded(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def year_of(words: str) -> int | str | None:
-    """The year a command names: None when it names none, "bad" when it is not a year."""
-    words = words.strip()
+def reporting_year(ask: Ask, asker: Asker, example: str) -> int | Answered:
+    """The reporting year a command names (the last one due when it names none), or the
+    answer that says how to write one."""
+    words = ask.words.strip()
     if not words:
-        return None
+        return last_due_year(asker.today)
     if re.fullmatch(r"20\d\d", words):
         return int(words)
-    return "bad"
-
-
-def write_year(t: Translator, example: str) -> str:
-    return t.gettext("Write the year with four digits, for example: {example}", example=example)
+    t = asker.t
+    return usage(
+        t, t.gettext("Write the year with four digits, for example: {example}", example=example)
+    )
 
 
 async def overdue_answer(
     session: AsyncSession, ask: Ask, asker: Asker, name_of: Callable[[str], str]
 ) -> Answered:
     t = asker.t
-    year = year_of(ask.words)
-    if year == "bad":
-        return usage(t, write_year(t, "/ccm overdue 2025"))
-    year = year if isinstance(year, int) else last_due_year(asker.today)
+    year = reporting_year(ask, asker, "/ccm overdue 2025")
+    if not isinstance(year, int):
+        return year
     question = Question(Topic.OVERDUE, Filters(), year=year)
     understood = describe_question(question, t, today=asker.today, state_name=name_of)
     due = annual_report_due(year)
