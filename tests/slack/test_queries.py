@@ -402,6 +402,7 @@ async def test_french_overdue_question_is_understood_as_the_missing_reports(
 
 # --- pure rules, no store ------------------------------------------------------------------
 
+
 def test_a_question_fits_in_a_button_value_however_long_it_was() -> None:
     words = clip_words("« Sénégal » " * 400)
     value = Ask("needs", words, offset=990, names=True).to_value()
@@ -409,3 +410,14 @@ def test_a_question_fits_in_a_button_value_however_long_it_was() -> None:
     assert Ask.from_value(value) == Ask("needs", words, offset=990, names=True)
     for forged in ("", "{}", '{"t": "drop"}', '{"t": "needs", "o": -1}', '{"t": "needs", "w": 3}'):
         assert Ask.from_value(forged) is None
+
+
+@pytest.mark.parametrize(
+    ("command", "example"), [("stats 20x5", "/ccm stats 2025"), ("overdue 25", "/ccm overdue 2025")]
+)
+async def test_a_year_that_is_not_one_is_answered_with_how_to_write_it(
+    slack: Slack, fake_slack: FakeSlack, command: str, example: str
+) -> None:
+    await slack.command(JONAS, command)
+    (answer,) = await fake_slack.wait_for(lambda: whispers(fake_slack, JONAS))
+    assert f"Write the year with four digits, for example: {example}" in shown(answer)
