@@ -13,6 +13,11 @@ Slack rejects them, and can be told to rate-limit, fail or drop a connection.
         assert fake.messages("U1")[0]["text"] == "hi"
         assert fake.invalid_payloads == []
 
+A bot answers after Slack got its ack, so a test awaits what it needs rather than looking at
+once: `await fake.message("U1", "Report recorded")` (or `fake.whisper`, `fake.wait_for(check)`)
+re-checks after every call the fake answers, and finds a message by what it says, since two
+listeners may answer in either order.
+
 Where Slack's documented behaviour is surprising the fake follows Slack, not intuition:
 `users.info` returns `locale` only with `include_locale`; `users.lookupByEmail` does not find
 deactivated users; posting into an existing DM with a deactivated user succeeds (Slack staff in

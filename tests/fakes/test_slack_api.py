@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.slack_api import APP_TOKEN, BOT_ID, BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.fakes.waiting import WAIT
 
 pytest_plugins = ["tests.fakes.fixtures"]  # fake_slack, slack_client
 
@@ -664,3 +666,29 @@ async def test_completing_an_upload_that_never_happened_fails(
     )
 
     assert failure.response["error"] == "file_not_found"
+
+
+# --- waiting for what the bot posts ------------------------------------------------------------
+
+
+async def test_a_waiting_test_wakes_on_the_message_it_waits_for_and_no_other(
+    fake_slack: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    fake_slack.add_user(ANA, "ana@example.org", "ana")
+    waiting = asyncio.create_task(fake_slack.message(ANA, "Report recorded"))
+    await slack_client.chat_postMessage(channel=ANA, text="Please confirm")
+    assert not waiting.done()
+    await slack_client.chat_postMessage(
+        channel=ANA, text="fallback", blocks=[section("*Report recorded*")]
+    )
+    found = await asyncio.wait_for(waiting, WAIT)
+    assert found["text"] == "fallback"  # found by what its blocks say, not by its place
+
+
+async def test_a_wait_that_never_ends_fails_saying_what_it_waited_for(
+    fake_slack: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    fake_slack.add_user(ANA, "ana@example.org", "ana")
+    await slack_client.chat_postEphemeral(channel=ANA, user=ANA, text="Something else")
+    with pytest.raises(AssertionError, match="a whisper to U0ANA0001 matching 'Nothing to'"):
+        await fake_slack.whisper(ANA, "Nothing to", timeout=0.05)
