@@ -10,30 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from sqlalchemy.exc import IntegrityError
 
 from schedules.clock import Clock
 from storage.db import Store
-from storage.models import ProcessedEvent
+from storage.processed_events import first_delivery
 
 log = logging.getLogger(__name__)
 
 Next = Callable[[], Awaitable[None]]
 Middleware = Callable[[AsyncBoltRequest, Next], Awaitable[BoltResponse | None]]
-
-
-async def first_delivery(store: Store, event_id: str, now: datetime) -> bool:
-    """Record the event id; False when it was already recorded (a redelivery)."""
-    try:
-        async with store.transaction() as session:
-            session.add(ProcessedEvent(event_id=event_id, received_at=now))
-    except IntegrityError:
-        return False
-    return True
 
 
 def skip_redelivered_events(store: Store, clock: Clock) -> Middleware:
@@ -44,7 +32,9 @@ def skip_redelivered_events(store: Store, clock: Clock) -> Middleware:
         if not isinstance(event_id, str) or not event_id:
             await next()  # commands and interactions carry no event id; Slack never resends them
             return None
-        if await first_delivery(store, event_id, clock.now()):
+        async with store.transaction() as session:
+            first = await first_delivery(session, event_id, clock.now())
+        if first:
             await next()
             return None
         retry = (request.headers.get("x-slack-retry-num") or ["?"])[0]
