@@ -16,6 +16,7 @@ from babel.numbers import list_currencies
 
 from handlers.i18n import Translator, _
 from handlers.money import AmountProblem, check_amount, explain, read_amount
+from handlers.turns import Speaker
 from handlers.understanding import parse_amount
 from storage.models import Category, Entry, EntryKind, EntryStatus, Visibility
 
@@ -86,6 +87,16 @@ def _date(text: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         return None
+
+
+def entry_intro(speaker: Speaker, kind: EntryKind) -> str:
+    """What a need or an offer is recorded as: a form's first line, and its proposal's."""
+    t = speaker.t
+    if kind is EntryKind.NEED:
+        return t.gettext("I will record this need for {state}:", state=speaker.state_name)
+    return t.gettext(
+        "I will record this offer from {state}:", state=speaker.state_name or speaker.name
+    )
 
 
 def entry_form(entry: Entry) -> dict[str, str]:

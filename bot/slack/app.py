@@ -25,8 +25,8 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings, SettingsError
+from bot.slack import listeners
 from bot.slack.dedupe import skip_redelivered_events
-from bot.slack.listeners import SlackBot
 from handlers.conversation import Conversation
 from schedules.clock import Clock
 from storage.db import Store
@@ -68,9 +68,10 @@ def build_slack_app(
         logger=logging.getLogger("bot.slack.bolt"),
     )
     app.middleware(skip_redelivered_events(store, clock))
-    SlackBot(
+    deps = listeners.Deps(
         conversation, store, clock, fallback_zone=settings.timezone, policy=settings.reminders
-    ).register(app)
+    )
+    listeners.register(app, deps)
     return app
 
 

@@ -31,6 +31,14 @@ class ExportKind(StrEnum):
             ExportKind.CONTACTS: ImportKind.CONTACTS,
         }[self]
 
+    def may_export(self, viewer: Viewer) -> bool:
+        """Contacts' addresses leave the store for the Coordinators and the ISU only."""
+        return self is not ExportKind.CONTACTS or viewer.sees_everything
+
+    def holds_back(self, viewer: Viewer) -> bool:
+        """Whether the viewer's export of needs or offers leaves out the Coordinators' only."""
+        return not viewer.sees_everything and self in (ExportKind.NEEDS, ExportKind.OFFERS)
+
 
 async def export_rows(
     session: AsyncSession,
