@@ -39,7 +39,7 @@ HOME_PREVIOUS_ACTION = "ccm_home_previous"
 HOME_NEXT_ACTION = "ccm_home_next"
 HOME_PAGER_BLOCK = "ccm_home_pager"
 # Answers to the records commands (/ccm needs, /ccm stats…), shown to one person: the value of
-# each button is the question to ask again (bot.slack.questions.Ask as JSON).
+# each button is the question to ask again (handlers.questions.Ask as JSON).
 QUERY_MORE_ACTION = "ccm_query_more"
 QUERY_NAMES_ACTION = "ccm_query_names"
 QUERY_SHARE_ACTION = "ccm_query_share"
