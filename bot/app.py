@@ -1,36 +1,36 @@
 """The composition root: builds the store, scheduler, Slack and mail from the settings.
 
 Nothing is built at import time, so a test can assemble a whole bot around a fake Slack and a
-real local mail server in a few lines.
+real local mail server in a few lines (``await create_app(settings)``, then ``start``/``stop``).
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mail.answers import isu_notice
-from bot.mail.compose import render_email
-from bot.mail.digest import DigestService
+from bot.mail.digest import DigestService, SummaryPoster
 from bot.mail.inbound import MailService
 from bot.mail.outgoing import MailQueue
-from bot.mail.transports import OutboxTransport, SmtpTransport
+from bot.mail.transports import OutboxTransport, ReminderEmails, SmtpTransport
 from bot.settings import Settings
-from bot.slack import SlackService, SlackTransport, slack_web_client, start_slack
+from bot.slack import SlackTransport, slack_service, slack_web_client
 from bot.slack.app import DEFAULT_HOST
-from handlers.conversation import Conversation
+from handlers.conversation import Conversation, NotifyIsu
 from handlers.digest import DigestSchedule
 from handlers.i18n import translator
-from handlers.reminders import compose_reminder
 from handlers.replies import Handover
 from schedules.clock import Clock, SystemClock
-from schedules.dispatch import Dispatcher, Outgoing, Transport
+from schedules.delivery import Transport
+from schedules.dispatch import Dispatcher
 from schedules.jobs import InFlight, Sweep, register_jobs
 from schedules.zones import resolve_zone
 from storage.db import Store, open_store
@@ -45,174 +45,195 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def email_composer(settings: Settings) -> EmailComposer:
-    return EmailComposer(settings)
-
-
-@dataclass(frozen=True)
-class EmailComposer:
-    """Outgoing → a complete email in the reader's language, with a stable Message-ID."""
-
-    settings: Settings
-
-    def __call__(self, outgoing: Outgoing) -> EmailMessage:
-        assert outgoing.email is not None
-        today = outgoing.local_day
-        reply = compose_reminder(outgoing, today)
-        return render_email(
-            reply,
-            to=outgoing.email,
-            sender=self.settings.mail_from,
-            message_key=outgoing.message_id,
-            key=self.settings.signing_key,
-            reply_domain=self.settings.reply_domain,
-            issued=today,
-        )
-
-
 def email_transport(settings: Settings) -> OutboxTransport | SmtpTransport:
-    composer = email_composer(settings)
+    emails = ReminderEmails.from_settings(settings)
     smtp = settings.smtp
     if smtp is None:
-        return OutboxTransport(Path(settings.outbox_dir), composer)
+        return OutboxTransport(Path(settings.outbox_dir), emails)
     # Bounces come back to the reply domain, where the LMTP server marks the address bouncing.
-    return SmtpTransport(smtp, composer, envelope_from=f"bounces@{settings.reply_domain}")
+    return SmtpTransport(smtp, emails, envelope_from=f"bounces@{settings.reply_domain}")
+
+
+class Service(Protocol):
+    """Something the running bot starts and stops: Slack's way in, the LMTP server, the clock."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Service)
+
+
+@dataclass
+class Timetable:
+    """The scheduler and the job runs under way, started last and stopped first."""
+
+    scheduler: AsyncIOScheduler
+    in_flight: InFlight
+
+    async def start(self) -> None:
+        # Inside the running loop, as APScheduler 3's asyncio scheduler requires.
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        self.scheduler.pause()
+        await self.in_flight.drain(timeout=STOP_GRACE_SECONDS)
+        self.scheduler.shutdown(wait=False)
 
 
 @dataclass
 class App:
-    """The running bot: store, transports, the reminder sweep and its scheduler."""
+    """The whole bot, built: every part exists; ``start`` only starts its services.
+
+    ``services`` are started in order and stopped in reverse: Slack's way in and the LMTP
+    server when the settings turn them on, then the timetable. A part the settings leave off
+    is absent from it, rather than None in a field.
+    """
 
     settings: Settings
-    clock: Clock = field(default_factory=SystemClock)
-    http_port: int | None = None
-    http_host: str = DEFAULT_HOST
-    transports: dict[Channel, Transport] = field(default_factory=dict)
-    store: Store | None = None
-    scheduler: AsyncIOScheduler | None = None
-    sweep: Sweep | None = None
-    slack: SlackService | None = None
-    mail: MailService | None = None
-    digest: DigestService | None = None
-    outgoing: MailQueue | None = None
-    slack_client: AsyncWebClient | None = None
-    in_flight: InFlight = field(default_factory=InFlight)
-    email: OutboxTransport | SmtpTransport | None = None
+    clock: Clock
+    store: Store
+    email: OutboxTransport | SmtpTransport
+    transports: Mapping[Channel, Transport]
+    conversation: Conversation
+    sweep: Sweep
+    outgoing: MailQueue
+    digest: DigestService
+    timetable: Timetable
+    services: tuple[Service, ...]
+    _started: list[Service] = field(default_factory=list, repr=False)
 
-    async def open(self) -> Sweep:
-        """Open the store (migrating it) and wire the reminder engine, without scheduling it."""
-        self.store = await open_store(self.settings.database_url)
-        if Channel.EMAIL not in self.transports:
-            self.email = email_transport(self.settings)
-            self.transports[Channel.EMAIL] = self.email
-        if self.settings.slack_enabled and Channel.SLACK not in self.transports:
-            self.slack_client = slack_web_client(self.settings)
-            self.transports[Channel.SLACK] = SlackTransport(self.slack_client)
-        self.sweep = Sweep(
-            store=self.store,
-            policy=self.settings.reminders,
-            dispatcher=Dispatcher(
-                self.store, self.transports, worker_name(), fallback_zone=self.settings.zone.key
-            ),
-            clock=self.clock,
-            slack=Channel.SLACK in self.transports,
-            secretariat_zone=resolve_zone(self.settings.timezone).key,
-        )
-        return self.sweep
+    def service(self, kind: type[S]) -> S:
+        """The service of this kind (SlackService, MailService); LookupError if it is off."""
+        for service in self.services:
+            if isinstance(service, kind):
+                return service
+        raise LookupError(f"no {kind.__name__}: the settings leave it off")
 
     async def start(self) -> None:
-        sweep = await self.open()
-        if self.email is not None:
-            # Before Slack starts: a handover there mails the ISU through it (notify_isu).
-            self.outgoing = MailQueue(
-                sweep.store, self.email, self.settings, self.clock, worker_name()
-            )
-        conversation = Conversation(
-            sweep.store,
-            self.clock,
-            self.settings.reminders.snooze_days,
-            notify_isu=self.notify_isu,
-        )
-        if self.settings.slack_enabled:
-            self.slack = await start_slack(
-                self.settings,
-                sweep.store,
-                self.clock,
-                conversation=conversation,
-                http_port=self.http_port,
-                host=self.http_host,
-            )
-        if self.settings.lmtp_port is not None and self.outgoing is not None:
-            self.mail = MailService(
-                sweep.store, conversation, self.outgoing, self.settings, self.clock
-            )
-            await self.mail.start()
-        if self.email is not None:
-            self.digest = DigestService.from_settings(
-                self.settings,
-                store=sweep.store,
-                sender=self.email,
-                clock=self.clock,
-                worker=worker_name(),
-                schedule=DigestSchedule(**self.settings.digest.model_dump()),
-                post_summary=self.post_digest_summary if self.slack_client else None,
-            )
-        # Started here, inside the running loop, as APScheduler 3's asyncio scheduler requires.
-        self.scheduler = AsyncIOScheduler(timezone=self.settings.zone)
-        register_jobs(
-            self.scheduler,
-            sweep=sweep,
-            sweep_minutes=self.settings.reminders.sweep_minutes,
-            digest=self.digest,
-            mail=self.outgoing,
-            in_flight=self.in_flight,
-        )
-        self.scheduler.start()
-
-    async def post_digest_summary(self, text: str) -> str:
-        """Post the digest's short summary to CCM_DIGEST_CHANNEL; returns the message ts."""
-        assert self.slack_client is not None
-        assert self.settings.digest_channel is not None
-        response = await self.slack_client.chat_postMessage(
-            channel=self.settings.digest_channel, text=text
-        )
-        return str(response["ts"])
-
-    async def notify_isu(self, note: Handover) -> None:
-        """Mail the ISU, in its language, a note from a conversation (a delegate handing over);
-        kept and retried like every answer until it is sent."""
-        t = translator(self.settings.isu_language)
-        notice = isu_notice(self.settings, t, note, self.clock.now())
-        if notice is not None and self.outgoing is not None:
-            await self.outgoing.submit([notice])
+        for service in self.services:
+            await service.start()
+            self._started.append(service)
 
     async def stop(self) -> None:
-        if self.slack is not None:
-            await self.slack.stop()
-        if self.mail is not None:
-            await self.mail.stop()
-        if self.scheduler is not None:
-            self.scheduler.pause()
-            await self.in_flight.drain(timeout=STOP_GRACE_SECONDS)
-            self.scheduler.shutdown(wait=False)
+        """Stop what was started, in reverse order, then release the transports and the store."""
+        while self._started:
+            await self._started.pop().stop()
         for transport in self.transports.values():
             close = getattr(transport, "close", None)
             if close is not None:
                 await close()
-        if self.store is not None:
-            await self.store.close()
+        await self.store.close()
 
 
-def create_app(
+async def create_app(
     settings: Settings,
     *,
     clock: Clock | None = None,
     http_port: int | None = None,
     http_host: str = DEFAULT_HOST,
 ) -> App:
-    return App(
-        settings=settings, clock=clock or SystemClock(), http_port=http_port, http_host=http_host
+    """Build every part of the bot, connecting nothing yet.
+
+    Async because opening the store migrates the database: built here, a bad URL or a failed
+    migration stops the bot before anything listens, and no part has to cope with a store
+    that is not open yet.
+    """
+    clock = clock or SystemClock()
+    worker = worker_name()
+    store = await open_store(settings.database_url)
+    email = email_transport(settings)
+    transports: dict[Channel, Transport] = {Channel.EMAIL: email}
+    post_summary: SummaryPoster | None = None
+    if settings.slack_enabled:
+        client = slack_web_client(settings)
+        transports[Channel.SLACK] = SlackTransport(client)
+        if settings.digest_channel:
+            post_summary = _summary_poster(client, settings.digest_channel)
+    outgoing = MailQueue(store, email, settings, clock, worker)
+    conversation = Conversation(
+        store,
+        clock,
+        settings.reminders.snooze_days,
+        notify_isu=_isu_notifier(settings, clock, outgoing),
     )
+    sweep = Sweep(
+        store=store,
+        policy=settings.reminders,
+        dispatcher=Dispatcher(store, transports, worker, fallback_zone=settings.zone.key),
+        clock=clock,
+        slack=settings.slack_enabled,
+        secretariat_zone=resolve_zone(settings.timezone).key,
+    )
+    digest = DigestService.from_settings(
+        settings,
+        store=store,
+        sender=email,
+        clock=clock,
+        worker=worker,
+        schedule=DigestSchedule(**settings.digest.model_dump()),
+        post_summary=post_summary,
+    )
+    timetable = Timetable(AsyncIOScheduler(timezone=settings.zone), InFlight())
+    register_jobs(
+        timetable.scheduler,
+        sweep=sweep,
+        sweep_minutes=settings.reminders.sweep_minutes,
+        digest=digest,
+        mail=outgoing,
+        in_flight=timetable.in_flight,
+    )
+    services: list[Service] = []
+    if settings.slack_enabled:
+        services.append(
+            slack_service(
+                settings,
+                store,
+                clock,
+                conversation=conversation,
+                http_port=http_port,
+                host=http_host,
+            )
+        )
+    if settings.lmtp_port is not None:
+        services.append(MailService(store, conversation, outgoing, settings, clock))
+    services.append(timetable)
+    return App(
+        settings=settings,
+        clock=clock,
+        store=store,
+        email=email,
+        transports=transports,
+        conversation=conversation,
+        sweep=sweep,
+        outgoing=outgoing,
+        digest=digest,
+        timetable=timetable,
+        services=tuple(services),
+    )
+
+
+def _summary_poster(client: AsyncWebClient, channel: str) -> SummaryPoster:
+    async def post(text: str) -> str:
+        """Post the digest's short summary to CCM_DIGEST_CHANNEL; returns the message ts."""
+        response = await client.chat_postMessage(channel=channel, text=text)
+        return str(response["ts"])
+
+    return post
+
+
+def _isu_notifier(settings: Settings, clock: Clock, outgoing: MailQueue) -> NotifyIsu:
+    t = translator(settings.isu_language)
+
+    async def notify_isu(note: Handover) -> None:
+        """Mail the ISU, in its language, a note from a conversation (a delegate handing over);
+        kept and retried like every answer until it is sent."""
+        notice = isu_notice(settings, t, note, clock.now())
+        if notice is not None:
+            await outgoing.submit([notice])
+
+    return notify_isu
 
 
 def describe_startup(

@@ -31,7 +31,7 @@ from handlers.replies import Reply, Section
 from handlers.turns import Speaker
 from handlers.understanding._text import fold
 from schedules.calendar import annual_report_due
-from schedules.dispatch import ReminderItem
+from schedules.delivery import ReminderItem
 from schedules.periods import Period, local_instant, previous_week, week_containing
 from storage.audit import Actor
 from storage.digest import (

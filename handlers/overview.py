@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.turns import Speaker
-from schedules.dispatch import ReminderItem
+from schedules.delivery import ReminderItem
 from schedules.planner import calendar_of
 from schedules.policy import ReminderPolicy, open_items
 from storage.models import EntryKind, EntryStatus, ReportKind

@@ -11,7 +11,7 @@ from datetime import date
 from handlers.i18n import Translator, _, translator
 from handlers.replies import Choice, Reply, Section
 from handlers.understanding.keywords import KEYWORDS, Intent
-from schedules.dispatch import Outgoing, ReminderItem
+from schedules.delivery import Outgoing, ReminderItem
 from schedules.policy import DAY, ESCALATE
 
 ANSWERS = (

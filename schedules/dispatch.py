@@ -1,24 +1,32 @@
-"""Sending what the ledger says is due: claim, send through a transport, record, retry.
+"""Sending what the ledger says is due: claim, compose, send through a transport, record, retry.
 
-The transports (mail outbox, SMTP, Slack) live in ``bot``; this module only knows the small
-interface they share, so the exactly-once rules are written once for every channel.
+The transports (mail outbox, SMTP, Slack) live in ``bot``; this module only knows the protocol
+they share (``schedules.delivery``), so the exactly-once rules are written once for every
+channel. Each message is composed here, once, by the conversation core; a transport renders it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Protocol, TypeVar
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.reminders import compose_reminder
 from schedules.clock import Elapsed
+from schedules.delivery import (
+    DeliveryError,
+    Outgoing,
+    ReminderItem,
+    Transport,
+    as_delivery_error,
+    within_send_timeout,
+)
 from schedules.locale import locale_of
 from schedules.zones import resolve_zone
-from storage.claims import SEND_TIMEOUT, renew_claim
+from storage.claims import renew_claim
 from storage.db import Store
 from storage.ledger import (
     PlannedReminder,
@@ -30,65 +38,7 @@ from storage.ledger import (
 )
 from storage.models import Channel, Message
 
-T = TypeVar("T")
-
 log = logging.getLogger(__name__)
-
-
-class DeliveryError(Exception):
-    """A send failed. ``permanent`` failures are not retried (bad address, unknown user)."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        permanent: bool = False,
-        fallback: bool = False,
-        retry_after: timedelta | None = None,
-    ) -> None:
-        super().__init__(reason)
-        self.permanent = permanent
-        # True when another channel may still reach the person (Slack user gone: try email).
-        self.fallback = fallback
-        # How long the other side asked us to wait (Retry-After), if longer than our backoff.
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class ReminderItem:
-    state: str
-    state_name: str
-    item: str
-    stage: str
-    due: date
-    title: str | None
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One claimed message with everything a transport needs to compose and address it."""
-
-    message_id: int
-    purpose: str
-    channel: Channel
-    local_day: date  # the recipient's day it is for; also keeps its Message-ID stable
-    language: str
-    zone: str
-    contact_id: int
-    name: str
-    email: str | None
-    slack_user_id: str | None
-    items: tuple[ReminderItem, ...]
-    delivery_ids: tuple[int, ...]
-
-
-class Transport(Protocol):
-    """Sends one message on one channel and returns its external id (Message-ID, Slack ts)."""
-
-    async def send(self, outgoing: Outgoing) -> str: ...
-
-    async def find_sent(self, outgoing: Outgoing) -> str | None:
-        """The external id if this message already went out (a crash before recording)."""
 
 
 @dataclass
@@ -107,17 +57,23 @@ class Dispatcher:
             async with self.store.transaction() as session:
                 claimed = await claim(session, self.worker, now, limit=limit)
                 batch = [
-                    await _outgoing(session, message, self.fallback_zone) for message in claimed
+                    (await _outgoing(session, c.message, self.fallback_zone), c.maybe_sent)
+                    for c in claimed
                 ]
             if not batch:
                 return result
-            for outgoing in batch:
-                await self._send_one(outgoing, now, elapsed.now(), result)
+            for outgoing, maybe_sent in batch:
+                await self._send_one(outgoing, maybe_sent, now, elapsed.now(), result)
             if len(batch) < limit:
                 return result
 
     async def _send_one(
-        self, outgoing: Outgoing, now: datetime, sending_at: datetime, result: DispatchResult
+        self,
+        outgoing: Outgoing,
+        maybe_sent: bool,
+        now: datetime,
+        sending_at: datetime,
+        result: DispatchResult,
     ) -> None:
         transport = self.transports.get(outgoing.channel)
         if not outgoing.items:
@@ -136,9 +92,9 @@ class Dispatcher:
             log.info("message %s was taken over by another worker", outgoing.message_id)
             return
         try:
-            external_id = await within_send_timeout(_attempt(transport, outgoing))
+            external_id = await within_send_timeout(_attempt(transport, outgoing, maybe_sent))
         except Exception as exc:  # one send's failure, or bug, never stops the sweep's others
-            failure = exc if isinstance(exc, DeliveryError) else _unexpected(exc)
+            failure = as_delivery_error(exc)
             log.warning(
                 "message %s to contact %s failed: %s",
                 outgoing.message_id,
@@ -170,25 +126,12 @@ class Dispatcher:
                 await _plan_on_email(session, outgoing, now)
 
 
-async def within_send_timeout(send: Awaitable[T]) -> T:
-    """One send within its deadline: a claim's lease assumes no send outlasts ``SEND_TIMEOUT``,
-    and one that does is a transient failure like any other outage."""
-    try:
-        async with asyncio.timeout(SEND_TIMEOUT.total_seconds()):
-            return await send
-    except TimeoutError as exc:
-        raise DeliveryError(f"no answer within {SEND_TIMEOUT.total_seconds():.0f} s") from exc
-
-
-async def _attempt(transport: Transport, outgoing: Outgoing) -> str:
-    return await transport.find_sent(outgoing) or await transport.send(outgoing)
-
-
-def _unexpected(exc: Exception) -> DeliveryError:
-    """A transport's bug or an answer it could not read: retried like an outage, then given up."""
-    lines = str(exc).strip().splitlines()
-    detail = f": {lines[0]}" if lines else ""  # the first line: one log line per failure
-    return DeliveryError(f"unexpected {type(exc).__name__}{detail}")
+async def _attempt(transport: Transport, outgoing: Outgoing, maybe_sent: bool) -> str:
+    """Compose and send; first ask the channel whether it went already, but only when an
+    earlier attempt may have sent it (on Slack that look-up is two more API calls)."""
+    if maybe_sent and (external_id := await transport.find_sent(outgoing)):
+        return external_id
+    return await transport.send(outgoing, compose_reminder(outgoing, outgoing.local_day))
 
 
 async def _plan_on_email(session: AsyncSession, outgoing: Outgoing, now: datetime) -> None:

@@ -122,11 +122,28 @@ def _same_local_time(reminder: PlannedReminder, day: date) -> datetime:
     return datetime.combine(day, wall, zone).astimezone(UTC)
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A message this worker now holds, and whether an earlier attempt may have sent it."""
+
+    message: Message
+    # It failed before (perhaps after the other side had it: a timeout after posting), or a
+    # worker died holding its claim. Only then is it worth asking the channel whether it went.
+    maybe_sent: bool
+
+
 async def claim(
     session: AsyncSession, worker: str, now: datetime, *, limit: int = 50
-) -> Sequence[Message]:
+) -> Sequence[Claimed]:
     """Take due messages for this worker; no other worker can take them until released."""
     due = and_(Message.send_at <= now, waiting(Message, now))
+    # Read before the claim overwrites who held them. A claim cannot turn stale between this
+    # read and the UPDATE (its lease is minutes long), so none is wrongly taken as fresh.
+    abandoned = set(
+        await session.scalars(
+            select(Message.id).where(due, Message.status == MessageStatus.CLAIMED)
+        )
+    )
     order = (Message.send_at, Message.id)
     claimed_ids = await claim_ids(session, Message, due, order, worker, now, limit)
     if not claimed_ids:
@@ -138,7 +155,7 @@ async def claim(
         .order_by(Message.id)
         .execution_options(populate_existing=True)
     )
-    return rows.all()
+    return [Claimed(m, m.attempts > 0 or m.id in abandoned) for m in rows.all()]
 
 
 async def record_sent(

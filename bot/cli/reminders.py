@@ -123,10 +123,9 @@ def run_once(context: Context, moment: datetime | None) -> None:
     clock = FixedClock(moment) if moment else context.clock
 
     async def once() -> None:
-        app = create_app(context.settings, clock=clock)
-        sweep = await app.open()
+        app = await create_app(context.settings, clock=clock)
         try:
-            planned, sent = await sweep.run()
+            planned, sent = await app.sweep.run()
         finally:
             await app.stop()
         t = context.t

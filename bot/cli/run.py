@@ -38,9 +38,9 @@ def run(context: Context, http_port: int | None, http_host: str) -> None:
     )
 
     async def serve() -> None:
-        app = create_app(settings, http_port=http_port, http_host=http_host)
         for line in describe_startup(settings, http_port=http_port, http_host=http_host):
             click.echo(line)
+        app = await create_app(settings, http_port=http_port, http_host=http_host)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

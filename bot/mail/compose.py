@@ -11,7 +11,8 @@ travels three ways, because some servers and clients drop one or another:
 
 The same ``(message_key, key, issued)`` always gives the same token, hence the same
 Message-ID: a message resent after a crash is recognised as a duplicate by the receiving
-server and client, and by ``OutboxTransport.find_sent``.
+server and client, and by ``OutboxTransport.find_sent`` (through ``keyed_message_id``, which
+needs no rendering).
 
 Both parts come from one template pair that serves every language: the framing text is
 marked ``_()`` in the templates and translated through our catalog (``handlers.i18n``).
@@ -37,7 +38,7 @@ from handlers.i18n import Translator, _, language_or_default, translator
 from handlers.replies import Choice, Reply
 from handlers.understanding.keywords import Intent
 
-__all__ = ["render_email"]
+__all__ = ["keyed_message_id", "render_email"]
 
 # What may follow a keyword, shown after it so the reader sees the answer takes details:
 # "NEED …" (a description), "NOT ME colleague@ministry.gov" (an address).
@@ -55,6 +56,11 @@ class _Answer:
 
     example: str
     label: str
+
+
+def keyed_message_id(message_key: int, *, key: bytes, reply_domain: str, issued: date) -> str:
+    """The Message-ID ``render_email`` gives this message, known without rendering it."""
+    return message_id_for(sign_token(message_key, key, issued), reply_domain)
 
 
 def render_email(

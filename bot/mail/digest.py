@@ -21,7 +21,7 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -32,6 +32,7 @@ from bot.mail.answers import answer_email
 from bot.mail.body import extract_reply
 from bot.mail.compose import render_email
 from bot.mail.tokens import reply_address_for, sign_token
+from bot.mail.transports import MessageSender
 from bot.settings import Settings
 from handlers.digest import (
     Digest,
@@ -52,7 +53,7 @@ from handlers.understanding._text import fold
 from handlers.understanding.keywords import Intent
 from handlers.understanding.reader import understand
 from schedules.clock import Clock, Elapsed
-from schedules.dispatch import DeliveryError, within_send_timeout
+from schedules.delivery import as_delivery_error, within_send_timeout
 from schedules.periods import Period
 from schedules.zones import resolve_zone
 from storage.contacts import contact_by_email
@@ -95,10 +96,6 @@ TEXT_BAR = 20  # characters of a full bar in the plain-text chart
 SummaryPoster = Callable[[str], Awaitable[object]]
 """Posts the week's summary to the digest channel (wired to Slack by the composition root);
 what it returns (a Slack ``ts``) is recorded as the post's id."""
-
-
-class MessageSender(Protocol):
-    async def send_message(self, msg: EmailMessage) -> str: ...
 
 
 def is_digest_key(key: int) -> bool:
@@ -359,14 +356,14 @@ class DigestService:
             )
             message_id = await within_send_timeout(self.sender.send_message(msg))
         except Exception as exc:
-            permanent = isinstance(exc, DeliveryError) and exc.permanent
-            if not isinstance(exc, DeliveryError):
-                log.exception("digest to contact %s failed", contact.id)
+            failure = as_delivery_error(exc)
+            if failure is exc:
+                log.warning("digest to contact %s failed: %s", contact.id, failure)
             else:
-                log.warning("digest to contact %s failed: %s", contact.id, exc)
+                log.exception("digest to contact %s failed", contact.id)
             async with self.store.transaction() as session:
                 await record_digest_failure(
-                    session, claimed.id, self.worker, now, str(exc), permanent=permanent
+                    session, claimed.id, self.worker, now, str(failure), permanent=failure.permanent
                 )
             result.failed.append(contact.email)
             return

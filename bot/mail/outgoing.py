@@ -23,15 +23,15 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.mail.answers import undelivered_notice
+from bot.mail.transports import MessageSender
 from bot.settings import Settings
 from handlers.i18n import translator
 from schedules.clock import Clock, Elapsed
-from schedules.dispatch import DeliveryError, within_send_timeout
+from schedules.delivery import as_delivery_error, within_send_timeout
 from storage.claims import renew_claim
 from storage.db import Store
 from storage.models import MessageStatus, OutgoingMail
@@ -50,12 +50,6 @@ log = logging.getLogger(__name__)
 
 # Rows claimed at a time: each holds a whole message (a refusal notice carries the original).
 BATCH = 10
-
-
-class MessageSender(Protocol):
-    """The email transport's one method used here (OutboxTransport, SmtpTransport)."""
-
-    async def send_message(self, msg: EmailMessage) -> str: ...
 
 
 @dataclass
@@ -215,16 +209,14 @@ class MailQueue:
         try:
             await within_send_timeout(self.sender.send_message(_parsed(row.raw)))
         except Exception as exc:
-            permanent = isinstance(exc, DeliveryError) and exc.permanent
-            if isinstance(exc, DeliveryError):
-                reason = str(exc)
-                log.warning("mail #%d to %s not sent: %s", row.id, row.recipient, reason)
+            failure = as_delivery_error(exc)
+            if failure is exc:
+                log.warning("mail #%d to %s not sent: %s", row.id, row.recipient, failure)
             else:
                 # Not the mail server's answer (a bug, a full disk): retried like a 4xx.
-                reason = f"{type(exc).__name__}: {exc}"
                 log.exception("mail #%d to %s not sent", row.id, row.recipient)
-            result.errors[row.id] = reason
-            return await self._failed(row.id, now, reason, permanent, result)
+            result.errors[row.id] = str(failure)
+            return await self._failed(row.id, now, str(failure), failure.permanent, result)
         async with self.store.transaction() as session:
             await record_mail_sent(session, row.id, self.worker, now)
         result.sent.append(row.id)

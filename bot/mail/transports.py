@@ -1,9 +1,12 @@
-"""Email transports for the dispatcher: an outbox folder of ``.eml`` files, or an SMTP server.
+"""Email transports: an outbox folder of ``.eml`` files, or an SMTP server.
 
-Both implement ``schedules.dispatch.Transport``. The external id they return is the
-message's Message-ID, which ``render_email`` derives from the message's key and day: the
-same message composed twice has the same Message-ID, so a resend after a crash is
-recognised as a duplicate (by the outbox here, by receiving servers and clients for SMTP).
+Both implement ``schedules.delivery.Transport`` for reminders, rendering the reply the
+dispatcher composed (``ReminderEmails``), and ``MessageSender`` for mail already rendered
+(answers, ISU notices, digests): every email the bot sends goes out through ``send_message``.
+The external id they return is the message's Message-ID, which ``render_email`` derives from
+the message's key and day: the same message rendered twice has the same Message-ID, so a resend
+after a crash is recognised as a duplicate (by the outbox here, by receiving servers and
+clients for SMTP), and ``find_sent`` knows it without rendering anything.
 """
 
 from __future__ import annotations
@@ -13,23 +16,62 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
+from typing import Protocol
 
 import aiosmtplib
 
-from bot.settings import SmtpTarget
-from schedules.dispatch import DeliveryError, Outgoing
+from bot.mail.compose import keyed_message_id, render_email
+from bot.settings import Settings, SmtpTarget
+from handlers.replies import Reply
+from schedules.delivery import DeliveryError, Outgoing
 
-__all__ = ["Composer", "OutboxTransport", "SmtpTransport"]
+__all__ = ["MessageSender", "OutboxTransport", "ReminderEmails", "SmtpTransport"]
 
 log = logging.getLogger(__name__)
 
-Composer = Callable[[Outgoing], EmailMessage]
-"""Builds the email for one claimed message (compose the reply, then ``render_email``)."""
+
+class MessageSender(Protocol):
+    """Sends a complete email (an answer, a notice to the ISU, a digest); its Message-ID."""
+
+    async def send_message(self, msg: EmailMessage) -> str: ...
+
+
+@dataclass(frozen=True)
+class ReminderEmails:
+    """How a reminder becomes an email: the sender and the key its Message-ID is signed with."""
+
+    sender: str
+    key: bytes
+    reply_domain: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReminderEmails:
+        return cls(settings.mail_from, settings.signing_key, settings.reply_domain)
+
+    def message_id(self, outgoing: Outgoing) -> str:
+        return keyed_message_id(
+            outgoing.message_id,
+            key=self.key,
+            reply_domain=self.reply_domain,
+            issued=outgoing.local_day,
+        )
+
+    def render(self, outgoing: Outgoing, reply: Reply, to: str) -> EmailMessage:
+        return render_email(
+            reply,
+            to=to,
+            sender=self.sender,
+            message_key=outgoing.message_id,
+            key=self.key,
+            reply_domain=self.reply_domain,
+            issued=outgoing.local_day,
+        )
+
 
 # CRLF line endings: the form of a message on the wire and of .eml files mail clients open.
 _WIRE = policy.SMTP
@@ -50,7 +92,7 @@ def _recipient(outgoing: Outgoing) -> str:
 def _message_id(msg: EmailMessage) -> str:
     message_id = msg.get("Message-ID")
     if not message_id:
-        raise ValueError("the composer must set a Message-ID (render_email does)")
+        raise ValueError("a sent email needs a Message-ID (render_email sets one)")
     return str(message_id).strip()
 
 
@@ -58,18 +100,17 @@ class OutboxTransport:
     """Writes each message as ``<outbox>/<message-id>.eml``, for development and for a relay
     that picks files up. The file's existence is the record that the message went out."""
 
-    def __init__(self, outbox_dir: Path, composer: Composer) -> None:
+    def __init__(self, outbox_dir: Path, emails: ReminderEmails) -> None:
         self.outbox_dir = Path(outbox_dir)
-        self.composer = composer
+        self.emails = emails
 
     def path_for(self, message_id: str) -> Path:
         """``<token@domain>`` → ``<outbox>/token@domain.eml``."""
         name = _UNSAFE_FILENAME.sub("_", message_id.strip().strip("<>"))
         return self.outbox_dir / f"{name}.eml"
 
-    async def send(self, outgoing: Outgoing) -> str:
-        _recipient(outgoing)
-        return await self.send_message(self.composer(outgoing))
+    async def send(self, outgoing: Outgoing, reply: Reply) -> str:
+        return await self.send_message(self.emails.render(outgoing, reply, _recipient(outgoing)))
 
     async def send_message(self, msg: EmailMessage) -> str:
         """Write a complete message (an answer to a reply, a notice to the ISU)."""
@@ -80,7 +121,7 @@ class OutboxTransport:
     async def find_sent(self, outgoing: Outgoing) -> str | None:
         if not outgoing.email:
             return None
-        message_id = _message_id(self.composer(outgoing))
+        message_id = self.emails.message_id(outgoing)
         exists = await asyncio.to_thread(self.path_for(message_id).is_file)
         return message_id if exists else None
 
@@ -126,13 +167,13 @@ class SmtpTransport:
     def __init__(
         self,
         target: SmtpTarget,
-        composer: Composer,
+        emails: ReminderEmails,
         *,
         timeout: float = 30,
         envelope_from: str | None = None,
     ) -> None:
         self.target = target
-        self.composer = composer
+        self.emails = emails
         self.timeout = timeout
         # The bounce address; the From address unless given.
         self.envelope_from = envelope_from
@@ -144,9 +185,9 @@ class SmtpTransport:
         servers and clients can drop the duplicate."""
         return None
 
-    async def send(self, outgoing: Outgoing) -> str:
+    async def send(self, outgoing: Outgoing, reply: Reply) -> str:
         recipient = _recipient(outgoing)
-        return await self._deliver(self.composer(outgoing), recipient)
+        return await self._deliver(self.emails.render(outgoing, reply, recipient), recipient)
 
     async def send_message(self, msg: EmailMessage) -> str:
         """Send a complete message to its one ``To`` address (an answer, a notice to the ISU)."""

@@ -170,6 +170,30 @@ def _bolt_request(raw: bytes, request: web.Request) -> AsyncBoltRequest | None:
     return parsed if isinstance(parsed.body, dict) else None
 
 
+def slack_service(
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    *,
+    conversation: Conversation | None = None,
+    http_port: int | None = None,
+    host: str = DEFAULT_HOST,
+) -> SlackService:
+    """Build the app from the settings, to be connected the way the settings say."""
+    if http_port is not None and not settings.slack_signing_secret:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET is needed to serve Slack over HTTP (--http): copy it from "
+            "the app's Basic Information page"
+        )
+    conversation = conversation or Conversation(store, clock, settings.reminders.snooze_days)
+    return SlackService(
+        build_slack_app(settings, conversation, store, clock),
+        app_token=settings.slack_app_token,
+        http_port=http_port,
+        host=host,
+    )
+
+
 async def start_slack(
     settings: Settings,
     store: Store,
@@ -180,17 +204,8 @@ async def start_slack(
     host: str = DEFAULT_HOST,
 ) -> SlackService:
     """Build the app from the settings and connect it the way the settings say."""
-    if http_port is not None and not settings.slack_signing_secret:
-        raise SettingsError(
-            "SLACK_SIGNING_SECRET is needed to serve Slack over HTTP (--http): copy it from "
-            "the app's Basic Information page"
-        )
-    conversation = conversation or Conversation(store, clock, settings.reminders.snooze_days)
-    service = SlackService(
-        build_slack_app(settings, conversation, store, clock),
-        app_token=settings.slack_app_token,
-        http_port=http_port,
-        host=host,
+    service = slack_service(
+        settings, store, clock, conversation=conversation, http_port=http_port, host=host
     )
     await service.start()
     return service

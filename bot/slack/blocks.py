@@ -28,7 +28,7 @@ from handlers.overview import Overview
 from handlers.reminders import item_title, timing
 from handlers.replies import Choice, Reply
 from handlers.understanding.keywords import Intent
-from schedules.dispatch import ReminderItem
+from schedules.delivery import ReminderItem
 from storage.models import Category, EntryKind, Visibility
 
 Block = dict[str, Any]

@@ -1,10 +1,14 @@
-"""Reminders by Slack DM: the Slack side of ``schedules.dispatch.Transport``.
+"""Reminders by Slack DM: the Slack side of ``schedules.delivery.Transport``.
 
-Each reminder carries message metadata naming the ledger message it is, so ``find_sent`` can
-recognise one that was posted just before a crash instead of posting it twice. Slack errors
-are sorted once here, whatever shape the answer has: a person Slack cannot reach (deactivated,
-unknown) is a permanent failure that falls back to email; rate limits, outages (Slack's or a
-proxy's, JSON or not), timeouts and lost connections are transient and honour Retry-After.
+The dispatcher composes the reminder; this renders it as Block Kit and posts it: two Web API
+calls (``conversations.open``, ``chat.postMessage``). Each reminder carries message metadata
+naming the ledger message it is, so ``find_sent`` (two more calls, asked only before a retry or
+a takeover) can recognise one that was posted just before a crash instead of posting it twice.
+
+Slack errors are sorted once here, whatever shape the answer has: a person Slack cannot reach
+(deactivated, unknown) is a permanent failure that falls back to email; rate limits, outages
+(Slack's or a proxy's, JSON or not), timeouts and lost connections are transient and honour
+Retry-After.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.slack import ids
 from bot.slack.blocks import fallback_text, reply_blocks
 from bot.slack.errors import SlackAnswer, read_answer
-from handlers.reminders import compose_reminder
-from schedules.dispatch import DeliveryError, Outgoing
+from handlers.replies import Reply
+from schedules.delivery import DeliveryError, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +58,8 @@ class SlackTransport:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def send(self, outgoing: Outgoing) -> str:
+    async def send(self, outgoing: Outgoing, reply: Reply) -> str:
         channel = await self._open(outgoing)
-        reply = compose_reminder(outgoing, outgoing.local_day)
         response = await _call(
             self.client.chat_postMessage(
                 channel=channel,

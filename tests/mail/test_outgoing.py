@@ -261,7 +261,7 @@ async def test_an_answer_whose_transport_fell_over_is_sent_by_the_retry_job(bot:
     assert (row.status, row.attempts, row.error) == (
         MessageStatus.PENDING,
         1,
-        "RuntimeError: the transport fell over",
+        "unexpected RuntimeError: the transport fell over",
     )
     assert bot.sent_to(DELEGATE) == []
 

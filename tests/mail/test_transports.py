@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import aiosmtplib
 import pytest
 
-from bot.mail.transports import OutboxTransport, SmtpTransport
+from bot.mail.transports import OutboxTransport, ReminderEmails, SmtpTransport
 from bot.settings import SmtpTarget
-from schedules.dispatch import DeliveryError, Outgoing
+from handlers.reminders import compose_reminder
+from handlers.replies import Reply
+from schedules.delivery import DeliveryError, Outgoing, Transport
 from tests.fakes.waiting import WAIT  # a bound on every session, never a pause
 from tests.mail.conftest import (
     BAD_ADDRESS,
     BUSY_ADDRESS,
+    REPLY_DOMAIN,
+    SENDER,
+    SIGNING_KEY,
     SmtpServer,
     make_outgoing,
 )
 
-Composer = Callable[[Outgoing], EmailMessage]
+
+@pytest.fixture
+def emails() -> ReminderEmails:
+    return ReminderEmails(SENDER, SIGNING_KEY, REPLY_DOMAIN)
+
+
+async def send(transport: Transport, outgoing: Outgoing) -> str:
+    """What the dispatcher does: the reminder composed once, handed to the transport."""
+    return await transport.send(outgoing, compose_reminder(outgoing, outgoing.local_day))
 
 
 def target(port: int, **overrides: Any) -> SmtpTarget:
@@ -39,8 +51,8 @@ def target(port: int, **overrides: Any) -> SmtpTarget:
 
 
 @pytest.fixture
-async def smtp(smtp_server: SmtpServer, composer: Composer) -> AsyncIterator[SmtpTransport]:
-    transport = SmtpTransport(target(smtp_server.port), composer, timeout=WAIT)
+async def smtp(smtp_server: SmtpServer, emails: ReminderEmails) -> AsyncIterator[SmtpTransport]:
+    transport = SmtpTransport(target(smtp_server.port), emails, timeout=WAIT)
     yield transport
     await transport.close()
 
@@ -57,12 +69,14 @@ def read_bytes(path: Path) -> bytes:
 # --- outbox ---------------------------------------------------------------------------------
 
 
-async def test_outbox_writes_one_eml_file_per_message(tmp_path: Path, composer: Composer) -> None:
+async def test_outbox_writes_one_eml_file_per_message(
+    tmp_path: Path, emails: ReminderEmails
+) -> None:
     outbox = tmp_path / "not" / "yet" / "there"
-    transport = OutboxTransport(outbox, composer)
+    transport = OutboxTransport(outbox, emails)
     outgoing = make_outgoing()
 
-    message_id = await transport.send(outgoing)
+    message_id = await send(transport, outgoing)
 
     assert eml_files(outbox) == [message_id.strip("<>") + ".eml"]  # and no temporary left
     msg = message_from_bytes(read_bytes(outbox / eml_files(outbox)[0]), policy=policy.default)
@@ -71,27 +85,51 @@ async def test_outbox_writes_one_eml_file_per_message(tmp_path: Path, composer: 
 
 
 async def test_outbox_recognises_a_message_already_written(
-    tmp_path: Path, composer: Composer
+    tmp_path: Path, emails: ReminderEmails
 ) -> None:
-    transport = OutboxTransport(tmp_path, composer)
+    transport = OutboxTransport(tmp_path, emails)
     outgoing = make_outgoing()
     assert await transport.find_sent(outgoing) is None
 
-    message_id = await transport.send(outgoing)
+    message_id = await send(transport, outgoing)
 
     # A crash after writing and before recording: the dispatcher asks again and is told.
     assert await transport.find_sent(outgoing) == message_id
-    assert await OutboxTransport(tmp_path, composer).find_sent(make_outgoing()) == message_id
+    assert await OutboxTransport(tmp_path, emails).find_sent(make_outgoing()) == message_id
     assert await transport.find_sent(make_outgoing(message_id=42)) is None
-    assert await transport.send(outgoing) == message_id
+    assert await send(transport, outgoing) == message_id
     assert eml_files(tmp_path) == [message_id.strip("<>") + ".eml"]
 
 
-async def test_outbox_keeps_different_messages_apart(tmp_path: Path, composer: Composer) -> None:
-    transport = OutboxTransport(tmp_path, composer)
+class RendersOnlyOnce(ReminderEmails):
+    """Fails a second render: the Message-ID must be known without one."""
 
-    first = await transport.send(make_outgoing(message_id=1))
-    second = await transport.send(make_outgoing(message_id=2))
+    renders: int = 0
+
+    def render(self, outgoing: Outgoing, reply: Reply, to: str) -> Any:
+        object.__setattr__(self, "renders", self.renders + 1)
+        assert self.renders == 1, "rendered twice"
+        return super().render(outgoing, reply, to)
+
+
+async def test_outbox_finds_a_sent_message_without_rendering_it_again(tmp_path: Path) -> None:
+    counting = RendersOnlyOnce(SENDER, SIGNING_KEY, REPLY_DOMAIN)
+    transport = OutboxTransport(tmp_path, counting)
+    outgoing = make_outgoing()
+
+    message_id = await send(transport, outgoing)
+
+    assert await transport.find_sent(outgoing) == message_id == counting.message_id(outgoing)
+    assert counting.renders == 1
+
+
+async def test_outbox_keeps_different_messages_apart(
+    tmp_path: Path, emails: ReminderEmails
+) -> None:
+    transport = OutboxTransport(tmp_path, emails)
+
+    first = await send(transport, make_outgoing(message_id=1))
+    second = await send(transport, make_outgoing(message_id=2))
 
     assert first != second
     assert eml_files(tmp_path) == sorted(f"{m.strip('<>')}.eml" for m in (first, second))
@@ -103,11 +141,11 @@ async def test_both_transports_refuse_a_contact_without_an_address(
     tmp_path: Path,
     smtp: SmtpTransport,
     smtp_server: SmtpServer,
-    composer: Composer,
+    emails: ReminderEmails,
 ) -> None:
-    for transport in (OutboxTransport(tmp_path, composer), smtp):
+    for transport in (OutboxTransport(tmp_path, emails), smtp):
         with pytest.raises(DeliveryError, match="no usable email address") as caught:
-            await transport.send(make_outgoing(email=email))
+            await send(transport, make_outgoing(email=email))
         assert caught.value.permanent
     assert eml_files(tmp_path) == []
     assert smtp_server.connections == 0
@@ -121,7 +159,7 @@ async def test_smtp_delivers_with_the_right_envelope(
 ) -> None:
     outgoing = make_outgoing()
 
-    message_id = await smtp.send(outgoing)
+    message_id = await send(smtp, outgoing)
 
     [received] = smtp_server.handler.received
     assert received.mail_from == "isu@ccm-bot.test"
@@ -132,8 +170,8 @@ async def test_smtp_delivers_with_the_right_envelope(
 
 
 async def test_smtp_reuses_one_connection(smtp: SmtpTransport, smtp_server: SmtpServer) -> None:
-    await smtp.send(make_outgoing(message_id=1))
-    await smtp.send(make_outgoing(message_id=2, email="b@ministry.test"))
+    await send(smtp, make_outgoing(message_id=1))
+    await send(smtp, make_outgoing(message_id=2, email="b@ministry.test"))
 
     assert [r.rcpt_tos for r in smtp_server.handler.received] == [
         ["ana.ruiz@ministry.test"],
@@ -146,10 +184,10 @@ async def test_smtp_bad_address_is_permanent_and_the_connection_survives(
     smtp: SmtpTransport, smtp_server: SmtpServer
 ) -> None:
     with pytest.raises(DeliveryError, match="550") as caught:
-        await smtp.send(make_outgoing(email=BAD_ADDRESS))
+        await send(smtp, make_outgoing(email=BAD_ADDRESS))
     assert caught.value.permanent
 
-    await smtp.send(make_outgoing(message_id=2))
+    await send(smtp, make_outgoing(message_id=2))
     assert len(smtp_server.handler.received) == 1
     assert smtp_server.connections == 1
 
@@ -158,17 +196,17 @@ async def test_smtp_temporary_refusal_is_retried_later(
     smtp: SmtpTransport, smtp_server: SmtpServer
 ) -> None:
     with pytest.raises(DeliveryError, match="451") as caught:
-        await smtp.send(make_outgoing(email=BUSY_ADDRESS))
+        await send(smtp, make_outgoing(email=BUSY_ADDRESS))
 
     assert not caught.value.permanent
     assert smtp_server.handler.received == []
 
 
-async def test_smtp_server_down_is_transient(closed_port: int, composer: Composer) -> None:
-    transport = SmtpTransport(target(closed_port), composer, timeout=WAIT)
+async def test_smtp_server_down_is_transient(closed_port: int, emails: ReminderEmails) -> None:
+    transport = SmtpTransport(target(closed_port), emails, timeout=WAIT)
 
     with pytest.raises(DeliveryError, match="unavailable") as caught:
-        await transport.send(make_outgoing())
+        await send(transport, make_outgoing())
 
     assert not caught.value.permanent
     await transport.close()
@@ -177,15 +215,15 @@ async def test_smtp_server_down_is_transient(closed_port: int, composer: Compose
 async def test_smtp_dropped_connection_is_transient_then_reconnects(
     smtp: SmtpTransport, smtp_server: SmtpServer
 ) -> None:
-    await smtp.send(make_outgoing(message_id=1))
+    await send(smtp, make_outgoing(message_id=1))
     smtp_server.handler.drop_at_data = True
 
     with pytest.raises(DeliveryError) as caught:
-        await smtp.send(make_outgoing(message_id=2))
+        await send(smtp, make_outgoing(message_id=2))
     assert not caught.value.permanent
 
     smtp_server.handler.drop_at_data = False
-    await smtp.send(make_outgoing(message_id=2))
+    await send(smtp, make_outgoing(message_id=2))
     assert len(smtp_server.handler.received) == 2
     assert smtp_server.connections == 2
 
@@ -193,10 +231,10 @@ async def test_smtp_dropped_connection_is_transient_then_reconnects(
 async def test_smtp_replaces_a_connection_the_server_closed_while_idle(
     smtp: SmtpTransport, smtp_server: SmtpServer
 ) -> None:
-    await smtp.send(make_outgoing(message_id=1))
+    await send(smtp, make_outgoing(message_id=1))
     await smtp_server.hang_up()
 
-    await smtp.send(make_outgoing(message_id=2))
+    await send(smtp, make_outgoing(message_id=2))
 
     assert len(smtp_server.handler.received) == 2
     assert smtp_server.connections == 2
@@ -205,33 +243,33 @@ async def test_smtp_replaces_a_connection_the_server_closed_while_idle(
 async def test_smtp_checks_a_kept_connection_before_reusing_it(
     smtp: SmtpTransport, smtp_server: SmtpServer
 ) -> None:
-    await smtp.send(make_outgoing(message_id=1))
+    await send(smtp, make_outgoing(message_id=1))
     smtp_server.handler.noop_reply = "421 4.4.2 Idle too long, closing connection"
 
-    await smtp.send(make_outgoing(message_id=2))
+    await send(smtp, make_outgoing(message_id=2))
 
     assert len(smtp_server.handler.received) == 2
     assert smtp_server.connections == 2
 
 
 async def test_smtp_reconnects_after_close(smtp: SmtpTransport, smtp_server: SmtpServer) -> None:
-    await smtp.send(make_outgoing(message_id=1))
+    await send(smtp, make_outgoing(message_id=1))
     await smtp.close()
 
-    await smtp.send(make_outgoing(message_id=2))
+    await send(smtp, make_outgoing(message_id=2))
 
     assert len(smtp_server.handler.received) == 2
     assert smtp_server.connections == 2
 
 
 async def test_smtp_logs_in_when_a_username_is_given(
-    smtp_auth_server: SmtpServer, composer: Composer
+    smtp_auth_server: SmtpServer, emails: ReminderEmails
 ) -> None:
     transport = SmtpTransport(
-        target(smtp_auth_server.port, username="isu", password="s3cret"), composer, timeout=WAIT
+        target(smtp_auth_server.port, username="isu", password="s3cret"), emails, timeout=WAIT
     )
 
-    await transport.send(make_outgoing())
+    await send(transport, make_outgoing())
     await transport.close()
 
     assert smtp_auth_server.handler.logins == [b"isu"]
@@ -239,14 +277,14 @@ async def test_smtp_logs_in_when_a_username_is_given(
 
 
 async def test_smtp_wrong_password_is_transient(
-    smtp_auth_server: SmtpServer, composer: Composer
+    smtp_auth_server: SmtpServer, emails: ReminderEmails
 ) -> None:
     transport = SmtpTransport(
-        target(smtp_auth_server.port, username="isu", password="wrong"), composer, timeout=WAIT
+        target(smtp_auth_server.port, username="isu", password="wrong"), emails, timeout=WAIT
     )
 
     with pytest.raises(DeliveryError, match="535") as caught:
-        await transport.send(make_outgoing())
+        await send(transport, make_outgoing())
     await transport.close()
 
     assert not caught.value.permanent  # a settings problem: every message would fail alike
@@ -254,12 +292,12 @@ async def test_smtp_wrong_password_is_transient(
 
 
 async def test_smtp_required_starttls_fails_on_a_server_without_it(
-    smtp: SmtpTransport, smtp_server: SmtpServer, composer: Composer
+    smtp: SmtpTransport, smtp_server: SmtpServer, emails: ReminderEmails
 ) -> None:
-    transport = SmtpTransport(target(smtp_server.port, start_tls=True), composer, timeout=WAIT)
+    transport = SmtpTransport(target(smtp_server.port, start_tls=True), emails, timeout=WAIT)
 
     with pytest.raises(DeliveryError, match=r"(?i)starttls") as caught:
-        await transport.send(make_outgoing())
+        await send(transport, make_outgoing())
     await transport.close()
 
     assert not caught.value.permanent
@@ -280,7 +318,7 @@ async def test_smtp_tls_settings_reach_aiosmtplib(
     start_tls: bool,
     expected: tuple[bool, bool],
     monkeypatch: pytest.MonkeyPatch,
-    composer: Composer,
+    emails: ReminderEmails,
 ) -> None:
     created: list[dict[str, Any]] = []
 
@@ -295,12 +333,12 @@ async def test_smtp_tls_settings_reach_aiosmtplib(
     monkeypatch.setattr(aiosmtplib, "SMTP", RecordingSMTP)
     transport = SmtpTransport(
         target(2525, username="isu", password="pw", use_tls=use_tls, start_tls=start_tls),
-        composer,
+        emails,
         timeout=7,
     )
 
     with pytest.raises(DeliveryError):
-        await transport.send(make_outgoing())
+        await send(transport, make_outgoing())
 
     [options] = created
     assert (options["use_tls"], options["start_tls"]) == expected

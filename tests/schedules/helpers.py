@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from schedules.dispatch import DeliveryError, Dispatcher, Outgoing, Transport
+from handlers.replies import Reply
+from schedules.delivery import DeliveryError, Outgoing, Transport
+from schedules.dispatch import Dispatcher
 from schedules.planner import SweepPlan, plan_due_reminders
 from schedules.policy import ReminderPolicy
 from storage.audit import SYSTEM
@@ -131,16 +133,21 @@ class RecordingTransport:
     # Message ids this transport should say already went out (a send before a crash).
     already_sent: set[int] = field(default_factory=set)
     sent: list[Outgoing] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
     attempts: int = 0
+    # Message ids the dispatcher asked about (find_sent), in order.
+    looked_up: list[int] = field(default_factory=list)
 
-    async def send(self, outgoing: Outgoing) -> str:
+    async def send(self, outgoing: Outgoing, reply: Reply) -> str:
         self.attempts += 1
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(outgoing)
+        self.replies.append(reply)
         return external_id(outgoing.message_id)
 
     async def find_sent(self, outgoing: Outgoing) -> str | None:
+        self.looked_up.append(outgoing.message_id)
         if outgoing.message_id in self.already_sent:
             return external_id(outgoing.message_id)
         return None
@@ -175,7 +182,7 @@ class DirectoryOutbox:
     def path(self, message_id: int) -> Path:
         return self.directory / f"{message_id}.eml"
 
-    async def send(self, outgoing: Outgoing) -> str:
+    async def send(self, outgoing: Outgoing, reply: Reply) -> str:
         if self.crash_at == "after-claim":
             os.kill(os.getpid(), signal.SIGKILL)
         if self.latency:

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from schedules.dispatch import DeliveryError, Dispatcher, Outgoing
+from handlers.replies import Reply
+from schedules.delivery import DeliveryError, Outgoing
+from schedules.dispatch import Dispatcher
 from storage import claims, ledger
 from storage.claims import CLAIM_LEASE
 from storage.db import Store
@@ -44,7 +46,7 @@ async def test_a_claim_takes_at_most_its_batch(store: Store) -> None:
         third = await ledger.claim(session, "w3", NINE_PARIS, limit=3)
 
     assert [len(first), len(second), len(third)] == [3, 3, 1]
-    assert len({m.id for m in [*first, *second, *third]}) == 7
+    assert len({c.message.id for c in [*first, *second, *third]}) == 7
 
 
 async def test_transient_failure_is_retried_after_backoff_then_sent(store: Store) -> None:
@@ -128,7 +130,7 @@ async def test_stale_claim_is_taken_over_without_a_second_send(store: Store) -> 
     # Worker "dead" claims both messages, sends the first, and dies before recording either.
     async with store.transaction() as session:
         claimed = await ledger.claim(session, "dead", NINE_PARIS)
-    went_out, never_sent = (m.id for m in claimed)
+    went_out, never_sent = (c.message.id for c in claimed)
     transport = RecordingTransport(already_sent={went_out})
     rescuer = email_dispatcher(store, transport, worker="rescuer")
 
@@ -151,11 +153,11 @@ async def test_stale_claim_is_taken_over_without_a_second_send(store: Store) -> 
 class CrashingTransport(RecordingTransport):
     """Its first send fails with a bug of its own, not a DeliveryError."""
 
-    async def send(self, outgoing: Outgoing) -> str:
+    async def send(self, outgoing: Outgoing, reply: Reply) -> str:
         if not self.attempts:
             self.attempts += 1
             raise KeyError("ts")
-        return await super().send(outgoing)
+        return await super().send(outgoing, reply)
 
 
 async def test_a_send_that_crashes_fails_alone_and_the_sweep_goes_on(
@@ -181,13 +183,13 @@ async def test_a_send_that_crashes_fails_alone_and_the_sweep_goes_on(
 async def test_a_renewed_claim_keeps_its_lease_and_a_lost_one_is_not_sent(store: Store) -> None:
     await plan_for(store, "Claire Martin", "Paul Durand")
     async with store.transaction() as session:
-        first, second = (m.id for m in await ledger.claim(session, "slow", NINE_PARIS))
+        first, second = (c.message.id for c in await ledger.claim(session, "slow", NINE_PARIS))
     sending = NINE_PARIS + timedelta(minutes=4)  # the slow worker reaches its first send
     async with store.transaction() as session:
         assert await claims.renew_claim(session, Message, first, "slow", sending)
 
     async with store.transaction() as session:
         taken = await ledger.claim(session, "rescuer", NINE_PARIS + CLAIM_LEASE * 2)
-        assert [m.id for m in taken] == [second]  # only the tail nobody is sending
+        assert [c.message.id for c in taken] == [second]  # only the tail nobody is sending
     async with store.transaction() as session:
         assert not await claims.renew_claim(session, Message, second, "slow", sending)

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.slack import SlackTransport, ids
+from handlers.reminders import compose_reminder
 from storage.db import Store
 from storage.models import (
     Contact,
@@ -54,7 +55,8 @@ async def send_reminder(
     # A contact known only by email gets reminders once Slack told us their id (as here).
     if person.slack_user_id is None:
         person.slack_user_id = {KHAM_EMAIL: KHAM, LUC_EMAIL: LUC}[email]
-    return await transport.send(reminder_for(person, (item,), **kw))
+    outgoing = reminder_for(person, (item,), **kw)
+    return await transport.send(outgoing, compose_reminder(outgoing, outgoing.local_day))
 
 
 def last(fake: FakeSlack, user: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.slack import SlackTransport, ids
+from handlers.reminders import compose_reminder
 from storage.db import Store
 from storage.models import Report, Snooze
 from tests.fakes.slack_api import FakeSlack
@@ -369,7 +370,8 @@ async def test_a_reminder_that_also_names_another_deadline_keeps_its_buttons(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack, transport: SlackTransport
 ) -> None:
     ana = await contact(slack_store, ANA_EMAIL)
-    await transport.send(reminder_for(ana, (IRL_ART7, IRL_ART3)))
+    outgoing = reminder_for(ana, (IRL_ART7, IRL_ART3))
+    await transport.send(outgoing, compose_reminder(outgoing, outgoing.local_day))
     reminder = last(fake_slack, ANA)
     await slack.click(ANA, reminder, "Report submitted")
     _reminder, proposal = await dm(fake_slack, ANA, 2)

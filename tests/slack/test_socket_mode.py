@@ -91,12 +91,11 @@ async def test_app_wires_slack_from_the_settings(
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake_slack.url,
     )
-    app = create_app(settings, clock=FixedClock(NOW), http_port=0)
+    app = await create_app(settings, clock=FixedClock(NOW), http_port=0)
     await app.start()
     try:
         assert isinstance(app.transports[Channel.SLACK], SlackTransport)
-        assert app.slack is not None
-        assert app.slack.port
+        assert app.service(SlackService).port
         body = "command=%2Fccm&text=help&user_id=" + ANA + "&trigger_id=1.2.3"
         stamp = int(time.time())
         headers = {
@@ -104,7 +103,7 @@ async def test_app_wires_slack_from_the_settings(
             "X-Slack-Request-Timestamp": str(stamp),
             "X-Slack-Signature": signature(body, stamp),
         }
-        url = f"http://127.0.0.1:{app.slack.port}/slack/events"
+        url = f"http://127.0.0.1:{app.service(SlackService).port}/slack/events"
         async with (
             aiohttp.ClientSession() as session,
             session.post(url, data=body, headers=headers) as response,
@@ -141,11 +140,10 @@ async def test_app_mails_a_slack_handover_to_the_isu_in_its_language(
         isu_email=isu,
         isu_language="es",
     )
-    app = create_app(settings, clock=FixedClock(NOW), http_port=0)
+    app = await create_app(settings, clock=FixedClock(NOW), http_port=0)
     await app.start()
     try:
-        assert app.slack is not None
-        url = f"http://127.0.0.1:{app.slack.port}/slack/events"
+        url = f"http://127.0.0.1:{app.service(SlackService).port}/slack/events"
         async with aiohttp.ClientSession() as session:
             await Slack(session, url, people, slack_client).dm(ANA, "NOT ME sean@dfa.ie")
         # The ISU is mailed once the handover is stored, before Ana gets her answer.

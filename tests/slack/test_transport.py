@@ -8,7 +8,8 @@ import pytest
 
 from bot.settings import Settings
 from bot.slack import SlackTransport, ids, slack_web_client
-from schedules.dispatch import DeliveryError
+from handlers.reminders import compose_reminder
+from schedules.delivery import DeliveryError, Outgoing
 from storage.db import Store
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import ANA, ANA_EMAIL, contact, reminder_for
@@ -17,12 +18,17 @@ IRL_ART7 = ("IRL", "Ireland", "art7-annual-2026", date(2027, 4, 30))
 IRL_CUSTOM = ("IRL", "Ireland", "custom-7", date(2027, 5, 3))
 
 
+async def send(transport: SlackTransport, outgoing: Outgoing) -> str:
+    """What the dispatcher does: the reminder composed once, handed to the transport."""
+    return await transport.send(outgoing, compose_reminder(outgoing, outgoing.local_day))
+
+
 async def test_reminder_is_a_dm_with_six_answers_and_its_ledger_metadata(
     transport: SlackTransport, slack_store: Store, people: FakeSlack
 ) -> None:
     ana = await contact(slack_store, ANA_EMAIL)
     outgoing = reminder_for(ana, (IRL_ART7, IRL_CUSTOM), message_id=41)
-    ts = await transport.send(outgoing)
+    ts = await send(transport, outgoing)
 
     assert people.invalid_payloads == []
     (message,) = people.messages(ANA)
@@ -56,7 +62,7 @@ async def test_deactivated_user_fails_permanently_and_falls_back_to_email(
     people.deactivate_user(ANA)
     ana = await contact(slack_store, ANA_EMAIL)
     with pytest.raises(DeliveryError) as failure:
-        await transport.send(reminder_for(ana, (IRL_ART7,)))
+        await send(transport, reminder_for(ana, (IRL_ART7,)))
     assert (failure.value.permanent, failure.value.fallback) == (True, True)
     assert "user_disabled" in str(failure.value)
     assert people.messages(ANA) == []
@@ -70,7 +76,7 @@ async def test_unreachable_person_is_a_permanent_failure_with_fallback(
 ) -> None:
     people.fail_next("chat.postMessage", status=200, error=error)
     with pytest.raises(DeliveryError) as failure:
-        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+        await send(transport, reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
     assert (failure.value.permanent, failure.value.fallback) == (True, True)
 
 
@@ -80,7 +86,7 @@ async def test_contact_without_slack_id_falls_back_without_asking_slack(
     ana = await contact(slack_store, ANA_EMAIL)
     ana.slack_user_id = None
     with pytest.raises(DeliveryError) as failure:
-        await transport.send(reminder_for(ana, (IRL_ART7,)))
+        await send(transport, reminder_for(ana, (IRL_ART7,)))
     assert (failure.value.permanent, failure.value.fallback) == (True, True)
     assert people.calls == []
 
@@ -89,7 +95,7 @@ async def test_rate_limit_is_waited_out_and_the_reminder_posted_once(
     transport: SlackTransport, slack_store: Store, people: FakeSlack
 ) -> None:
     people.fail_next("chat.postMessage", status=429, retry_after=0)
-    ts = await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+    ts = await send(transport, reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
     assert len(people.calls_to("chat.postMessage")) == 2  # the 429, then the retry
     assert [m["ts"] for m in people.messages(ANA)] == [ts]
 
@@ -98,7 +104,7 @@ async def test_dropped_connection_is_retried(
     transport: SlackTransport, slack_store: Store, people: FakeSlack
 ) -> None:
     people.drop_next("conversations.open")
-    await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+    await send(transport, reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
     assert len(people.messages(ANA)) == 1
 
 
@@ -107,7 +113,7 @@ async def test_slack_outage_is_transient(
 ) -> None:
     people.fail_next("chat.postMessage", status=503, error="service_unavailable")
     with pytest.raises(DeliveryError) as failure:
-        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+        await send(transport, reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
     assert (failure.value.permanent, failure.value.fallback) == (False, False)
 
 
@@ -120,7 +126,7 @@ async def test_find_sent_recognises_a_reminder_posted_before_a_crash(
     ana = await contact(slack_store, ANA_EMAIL)
     outgoing = reminder_for(ana, (IRL_ART7,), message_id=7)
     assert await restarted.find_sent(outgoing) is None
-    ts = await crashed.send(outgoing)  # ...and the process dies before recording it
+    ts = await send(crashed, outgoing)  # ...and the process dies before recording it
 
     assert await restarted.find_sent(outgoing) == ts
     assert await restarted.find_sent(reminder_for(ana, (IRL_ART7,), message_id=8)) is None
@@ -158,7 +164,7 @@ async def test_an_answer_that_is_not_slacks_json_is_a_delivery_error(
 ) -> None:
     people.garble_next("chat.postMessage", status=status, body=body, content_type=content_type)
     with pytest.raises(DeliveryError) as failure:
-        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+        await send(transport, reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
     assert (failure.value.permanent, failure.value.fallback) == (permanent, permanent)
     assert f"http_{status}" in str(failure.value)
 
@@ -168,7 +174,7 @@ async def test_retry_after_of_an_outage_is_kept_for_the_next_attempt(
 ) -> None:
     people.fail_next("chat.postMessage", status=503, error="service_unavailable", retry_after=900)
     with pytest.raises(DeliveryError) as failure:
-        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+        await send(transport, reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
     assert failure.value.retry_after == timedelta(seconds=900)
 
 
@@ -177,7 +183,7 @@ async def test_revoked_token_is_permanent_and_leaves_email(
 ) -> None:
     people.fail_next("conversations.open", status=200, error="invalid_auth")
     with pytest.raises(DeliveryError) as failure:
-        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+        await send(transport, reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
     assert (failure.value.permanent, failure.value.fallback) == (True, True)
     assert "invalid_auth" in str(failure.value)
 
@@ -187,5 +193,5 @@ async def test_a_connection_dropped_every_time_is_transient(
 ) -> None:
     people.drop_next("chat.postMessage", times=3)  # the first try and both retries
     with pytest.raises(DeliveryError) as failure:
-        await transport.send(reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
+        await send(transport, reminder_for(await contact(slack_store, ANA_EMAIL), (IRL_ART7,)))
     assert (failure.value.permanent, failure.value.fallback) == (False, False)
