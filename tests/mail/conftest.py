@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
@@ -22,7 +22,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from bot.mail.compose import render_email
 from handlers.reminders import compose_reminder
-from schedules.dispatch import Outgoing, ReminderItem
+from schedules.delivery import Outgoing, ReminderItem
 from storage.models import Channel
 
 SENDER = "CCM ISU <isu@ccm-bot.test>"
@@ -183,7 +183,7 @@ def make_outgoing(
 
 
 def compose_email(outgoing: Outgoing) -> EmailMessage:
-    """The composer the composition root builds: the reminder, rendered as an email."""
+    """A reminder rendered as an email, as the email transports render it."""
     assert outgoing.email is not None
     return render_email(
         compose_reminder(outgoing, TODAY),
@@ -195,8 +195,3 @@ def compose_email(outgoing: Outgoing) -> EmailMessage:
         issued=outgoing.local_day,
         sent_at=NOW,
     )
-
-
-@pytest.fixture
-def composer() -> Callable[[Outgoing], EmailMessage]:
-    return compose_email

@@ -30,14 +30,14 @@ from bot.mail.compose import render_email
 from bot.mail.inbound import MailService
 from bot.mail.outgoing import MailQueue, MessageSender
 from bot.mail.tokens import sign_token
-from bot.mail.transports import SmtpTransport
+from bot.mail.transports import ReminderEmails, SmtpTransport
 from bot.settings import Settings, SmtpTarget
 from handlers.conversation import Conversation
 from handlers.reminders import compose_reminder
 from handlers.replies import Reply
 from handlers.turns import Turn
 from schedules.clock import FixedClock
-from schedules.dispatch import Outgoing, ReminderItem
+from schedules.delivery import Outgoing, ReminderItem
 from storage.audit import SYSTEM
 from storage.contacts import upsert_contact
 from storage.db import Store
@@ -74,10 +74,6 @@ STATES = {"CHL", "ESP", "FRA", "GHA", "MLI", "NGA", "ZAF", "ZMB"}
 
 
 # --------------------------------------------------------------------------- the bot, running
-
-
-def unused_composer(outgoing: Outgoing) -> EmailMessage:
-    raise AssertionError("replies are sent with send_message, not composed from the ledger")
 
 
 @dataclass
@@ -188,8 +184,9 @@ async def running_bot(
         use_tls=False,
         start_tls=False,
     )
-    transport = SmtpTransport(target, unused_composer, timeout=WAIT)
-    service = mail_service(store, transport, clock, settings(**overrides))
+    configured = settings(**overrides)
+    transport = SmtpTransport(target, ReminderEmails.from_settings(configured), timeout=WAIT)
+    service = mail_service(store, transport, clock, configured)
     await service.start()
     try:
         yield Bot(store, service, smtp_server, clock, service.outgoing)

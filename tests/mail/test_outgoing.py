@@ -329,7 +329,14 @@ async def test_a_mail_is_claimed_by_one_worker_and_a_dead_workers_claim_is_taken
 
 
 async def test_the_retry_job_runs_every_minute_from_the_start(store: Store, bot: Bot) -> None:
-    sweep = Sweep(store, ReminderPolicy(), Dispatcher(store, {}, "w", fallback_zone="UTC"), bot.clock, False, "UTC")
+    sweep = Sweep(
+        store,
+        ReminderPolicy(),
+        Dispatcher(store, {}, "w", fallback_zone="UTC"),
+        bot.clock,
+        False,
+        "UTC",
+    )
     scheduler = AsyncIOScheduler(timezone="UTC")
     register_jobs(scheduler, sweep=sweep, sweep_minutes=10, mail=bot.outgoing)
     scheduler.start(paused=True)

@@ -20,7 +20,8 @@ from bot.mail.digest import DigestService
 from bot.settings import Settings
 from handlers.digest import DigestSchedule, due_period, latest_completed_week, load_shared_facts
 from schedules.clock import FixedClock
-from schedules.dispatch import DeliveryError, Dispatcher
+from schedules.delivery import DeliveryError
+from schedules.dispatch import Dispatcher
 from schedules.jobs import DIGEST_JOB, HOUSEKEEPING_JOB, SWEEP_JOB, Sweep, register_jobs
 from schedules.periods import Period, iso_week, parse_iso_week
 from schedules.policy import ReminderPolicy
@@ -154,7 +155,14 @@ async def world(store: Store) -> Store:
 
 async def test_register_jobs_adds_the_weekly_digest_with_a_fixed_id(store: Store) -> None:
     clock = FixedClock(SEND_TIME)
-    sweep = Sweep(store, ReminderPolicy(), Dispatcher(store, {}, "w", fallback_zone=ZONE.key), clock, False, ZONE.key)
+    sweep = Sweep(
+        store,
+        ReminderPolicy(),
+        Dispatcher(store, {}, "w", fallback_zone=ZONE.key),
+        clock,
+        False,
+        ZONE.key,
+    )
     digest = service(store, Outbox())
     scheduler = AsyncIOScheduler(timezone=ZONE)
     register_jobs(scheduler, sweep=sweep, sweep_minutes=10, digest=digest)

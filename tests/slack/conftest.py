@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.slack import SlackService, SlackTransport, build_slack_app, slack_web_client
 from handlers.conversation import Conversation
 from schedules.clock import FixedClock
-from schedules.dispatch import Outgoing, ReminderItem
+from schedules.delivery import Outgoing, ReminderItem
 from storage.audit import SYSTEM
 from storage.contacts import upsert_contact
 from storage.db import Store
