@@ -1,4 +1,5 @@
-"""Needs and offers: understood or filled in, echoed back, recorded on Confirm, then edited."""
+"""Needs and offers: stated plainly (a form, ``NEED: …``) they are recorded at once with a
+receipt; read from a sentence they are echoed back and recorded on Confirm; then edited."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.drafts import nothing_pending, open_draft, revised_draft
+from handlers.drafts import (
+    Origin,
+    cancel_choice,
+    nothing_pending,
+    open_draft,
+    origin_of,
+    revised_draft,
+)
 from handlers.entry_form import (
     ARTICLE_LABELS,
     CATEGORY_LABELS,
@@ -23,9 +31,19 @@ from handlers.i18n import Translator
 from handlers.replies import Choice, Reply
 from handlers.turns import Speaker, Turn
 from handlers.understanding import Understanding
+from handlers.understanding.fields import labelled_description, named_fields
 from handlers.understanding.keywords import KEYWORDS, Intent
-from storage.audit import Actor
-from storage.models import Category, Draft, Entry, EntryKind, EntryStatus, Visibility
+from storage.audit import Actor, Source
+from storage.contacts import contact_by_id
+from storage.models import (
+    Category,
+    Draft,
+    DraftStatus,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    Visibility,
+)
 from storage.records import add_entry, update_entry, withdraw_entry
 from storage.visibility import entry_for, may_change, may_change_visibility
 
@@ -88,16 +106,21 @@ def _confirm_choices(t: Translator, draft: Draft) -> tuple[Choice, ...]:
             str(draft.id),
         ),
         Choice(Intent.EDIT, t.gettext("Edit"), "", str(draft.id)),
+        cancel_choice(t, draft),
     )
 
 
 def _record_choices(t: Translator, reference: str) -> tuple[Choice, ...]:
+    """Edit and Withdraw; by email the keywords to type, with the reference they need."""
+    words = KEYWORDS[t.language]
     return (
-        Choice(Intent.EDIT, t.gettext("Edit"), KEYWORDS[t.language][Intent.CORRECT][0], reference),
+        Choice(
+            Intent.EDIT, t.gettext("Edit"), f"{words[Intent.CORRECT][0]} {reference}", reference
+        ),
         Choice(
             Intent.WITHDRAW,
             t.gettext("Withdraw"),
-            KEYWORDS[t.language][Intent.WITHDRAW][0],
+            f"{words[Intent.WITHDRAW][0]} {reference}",
             reference,
         ),
     )
@@ -128,16 +151,25 @@ def _figure(amount: Decimal | None) -> str:
 
 def correction(found: Understanding) -> dict[str, str]:
     """What a sentence correcting a record (``CORRECT N-2026-0042 …``) changes: only what it
-    states. A sentence has no way to say "no amount", so it never empties a field, and what it
-    does not name (the category, the article) is left as recorded."""
+    states. A description labelled as one (``description: …``) changes the description alone;
+    an amount, or a category or article named by its label, changes that field alone; a
+    sentence naming no field is the new description. A sentence has no way to say "no amount",
+    so it never empties a field, and what it does not name is left as recorded."""
+    text = found.text.replace(found.reference or "", "", 1).strip(" :,-")
+    described = labelled_description(text)
+    if described is not None:
+        return {"description": described} if described else {}
+    named = named_fields(text)
     fields = {
-        "description": found.text.replace(found.reference or "", "").strip(" :"),
-        "article": str(found.article or ""),
-        "category": str(found.category or ""),
         "amount": _figure(found.amount),
         "currency": found.currency or "",
+        "category": str(found.category or "") if "category" in named else "",
+        "article": str(found.article or "") if "article" in named else "",
     }
-    return {name: value for name, value in fields.items() if value}
+    stated = {name: value for name, value in fields.items() if value}
+    if stated or named:
+        return stated
+    return {"description": text} if text else {}
 
 
 def _to_fix(t: Translator, errors: dict[str, str]) -> Reply:
@@ -151,10 +183,11 @@ def _to_fix(t: Translator, errors: dict[str, str]) -> Reply:
     )
 
 
-async def propose(
-    session: AsyncSession, turn: Turn, now: datetime, intent: Intent, fields: dict[str, str]
-) -> Reply:
-    """Check the fields and echo back what will be recorded, or say what to fix.
+async def _checked(
+    session: AsyncSession, turn: Turn, intent: Intent, fields: dict[str, str]
+) -> tuple[dict[str, Any], Draft | None] | Reply:
+    """The fields as they will be stored (with the kind), and the pending draft this turn
+    edits, if any; or the answer that says what to fix.
 
     An edit of a pending proposal (``turn.revises``) is applied to it field by field, as an
     edit of a record is: what the form empties is cleared, what it leaves out stays.
@@ -169,11 +202,23 @@ async def propose(
     checked = check_entry_fields(fields, kind, t)
     if checked.errors:
         return _to_fix(t, checked.errors)
-    payload = _serialisable(checked.values) | {"kind": kind.value}
-    draft = await open_draft(session, turn, now, kind.value, payload, revised=revised)
+    return _serialisable(checked.values) | {"kind": kind.value}, revised
+
+
+async def propose(
+    session: AsyncSession, turn: Turn, now: datetime, intent: Intent, fields: dict[str, str]
+) -> Reply:
+    """A need or offer read from a sentence: echo back what will be recorded, with Confirm,
+    Edit and Cancel, or say what to fix. Nothing is stored but the draft."""
+    checked = await _checked(session, turn, intent, fields)
+    if isinstance(checked, Reply):
+        return checked
+    payload, revised = checked
+    t = turn.speaker.t
+    draft = await open_draft(session, turn, now, payload["kind"], payload, revised=revised)
     intro = (
         t.gettext("I will record this need for {state}:", state=turn.speaker.state_name)
-        if kind is EntryKind.NEED
+        if kind_of(intent) is EntryKind.NEED
         else t.gettext(
             "I will record this offer from {state}:",
             state=turn.speaker.state_name or turn.speaker.name,
@@ -189,17 +234,65 @@ async def propose(
     )
 
 
-async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft) -> Reply:
+async def record_stated(
+    session: AsyncSession,
+    turn: Turn,
+    now: datetime,
+    intent: Intent,
+    fields: dict[str, str],
+    source: Source,
+) -> Reply:
+    """A need or offer stated plainly (a submitted form, ``NEED: …``): recorded at once, and
+    answered with its receipt; or, with a field to fix, the fix and nothing stored.
+
+    A form that edits a pending proposal records it: the person has now stated every field.
+    """
+    checked = await _checked(session, turn, intent, fields)
+    if isinstance(checked, Reply):
+        return checked
+    payload, revised = checked
+    if revised is not None:
+        revised.status = DraftStatus.CONFIRMED
+    entry = await _store(session, turn, now, payload, origin_of(turn, revised), source)
     t = turn.speaker.t
-    payload = dict(draft.payload)
-    kind = EntryKind(payload.pop("kind"))
-    actor = Actor(turn.speaker.name, turn.via, turn.speaker.contact_id)
-    entry = await add_entry(
+    return confirmation(
+        t,
+        entry,
+        t.gettext("Recorded as {reference}.", reference=entry.reference),
+        intro=t.gettext(
+            "Recorded at once as {reference}: there is nothing to confirm.",
+            reference=entry.reference,
+        ),
+    )
+
+
+async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft) -> Reply:
+    """A confirmed proposal, recorded."""
+    t = turn.speaker.t
+    entry = await _store(
+        session, turn, now, draft.payload, Origin.of_draft(draft), Source.CONFIRMED
+    )
+    return confirmation(t, entry, t.gettext("Recorded as {reference}.", reference=entry.reference))
+
+
+async def _store(
+    session: AsyncSession,
+    turn: Turn,
+    now: datetime,
+    payload: dict[str, Any],
+    origin: Origin,
+    source: Source,
+) -> Entry:
+    """The entry, for the speaker's State, with where its words came from. It is the
+    organisation of whoever logged it (the form has no such field)."""
+    logger = await contact_by_id(session, origin.contact_id)
+    return await add_entry(
         session,
-        actor,
+        _actor(turn, source),
         now,
-        kind=kind,
+        kind=EntryKind(payload["kind"]),
         state_iso3=turn.speaker.state,
+        organisation=logger.organisation if logger else None,
         article=payload.get("article"),
         category=Category(payload["category"]),
         description=payload["description"],
@@ -209,15 +302,18 @@ async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft)
         period_start=_day(payload.get("period_start")),
         period_end=_day(payload.get("period_end")),
         visibility=Visibility(payload["visibility"]),
-        via=draft.via,
-        original_text=draft.original_text,
-        original_language=draft.language,
-        message_id=draft.message_id,
-        logged_by_id=draft.contact_id,
+        via=origin.via,
+        original_text=origin.original_text,
+        original_language=origin.language,
+        message_id=origin.message_id,
+        logged_by_id=origin.contact_id,
         confirmed_by_id=turn.speaker.contact_id,
         confirmed_at=now,
     )
-    return confirmation(t, entry, t.gettext("Recorded as {reference}.", reference=entry.reference))
+
+
+def _actor(turn: Turn, source: Source | None) -> Actor:
+    return Actor(turn.speaker.name, turn.via, turn.speaker.contact_id, source)
 
 
 def _day(value: Any) -> date | None:
@@ -226,7 +322,8 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def confirmation(t: Translator, entry: Entry, intro: str) -> Reply:
+def confirmation(t: Translator, entry: Entry, subject: str, *, intro: str = "") -> Reply:
+    """The receipt: the reference, what is stored field by field, and how to change it."""
     values = {
         "description": entry.description,
         "article": entry.article,
@@ -240,8 +337,8 @@ def confirmation(t: Translator, entry: Entry, intro: str) -> Reply:
     }
     return Reply(
         language=t.language,
-        subject=intro,
-        intro=intro,
+        subject=subject,
+        intro=intro or subject,
         fields=describe(t, values),
         choices=_record_choices(t, entry.reference),
         reference=entry.reference,
@@ -282,7 +379,12 @@ async def editable(session: AsyncSession, speaker: Speaker, reference: str) -> E
 
 
 async def correct(
-    session: AsyncSession, turn: Turn, now: datetime, reference: str, fields: dict[str, str]
+    session: AsyncSession,
+    turn: Turn,
+    now: datetime,
+    reference: str,
+    fields: dict[str, str],
+    source: Source | None,
 ) -> Reply:
     """Change a recorded need or offer (form edit, or ``CORRECT N-2026-0042 …`` by email).
 
@@ -301,12 +403,13 @@ async def correct(
         )
     if checked.errors:
         return _to_fix(t, checked.errors)
-    actor = Actor(turn.speaker.name, turn.via, turn.speaker.contact_id)
-    await update_entry(session, actor, now, found, **checked.values)
+    await update_entry(session, _actor(turn, source), now, found, **checked.values)
     return confirmation(t, found, t.gettext("{reference} updated.", reference=found.reference))
 
 
-async def withdraw(session: AsyncSession, turn: Turn, now: datetime, reference: str) -> Reply:
+async def withdraw(
+    session: AsyncSession, turn: Turn, now: datetime, reference: str, source: Source | None
+) -> Reply:
     found = await editable(session, turn.speaker, reference)
     if isinstance(found, Reply):
         return found
@@ -318,9 +421,7 @@ async def withdraw(session: AsyncSession, turn: Turn, now: datetime, reference: 
             t.gettext("{reference} was already withdrawn.", reference=found.reference),
             reference=found.reference,
         )
-    await withdraw_entry(
-        session, Actor(turn.speaker.name, turn.via, turn.speaker.contact_id), now, found
-    )
+    await withdraw_entry(session, _actor(turn, source), now, found)
     return Reply(
         t.language,
         t.gettext("Withdrawn"),

@@ -1,8 +1,11 @@
 """The conversation core: one entry point for Slack, email and the terminal.
 
 A turn (text, a click, a form) goes in; a channel-neutral reply comes out, and whatever the turn
-changed is stored in the same transaction. Sentences are always echoed back for confirmation
-before anything is recorded; what cannot be understood gets the choices, never silence.
+changed is stored in the same transaction. Plain answers are recorded, guesses are confirmed:
+what a person states plainly (a submitted form, a button, a reply that starts with its keyword,
+``NEED: …``, ``SOUMIS …``) is recorded at once and answered with a receipt; a sentence whose
+meaning the bot inferred is echoed back with Confirm, Edit and Cancel before anything is
+recorded. What cannot be understood gets the choices, never silence.
 
 A sentence is read once per turn by each reader (the reply reader ``understand`` and the
 question reader ``parse_question``); ``handlers.questions.is_question`` then decides, the same
@@ -21,7 +24,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import assistance, questions, report_submitted
-from handlers.drafts import nothing_pending, pending_draft
+from handlers.drafts import cancel, nothing_pending, pending_draft
 from handlers.i18n import Translator, _
 from handlers.questions import Ask, Resolver, asker_of, is_question, parse_question
 from handlers.reminder_answers import not_me, snooze, stop
@@ -31,6 +34,7 @@ from handlers.turns import Turn
 from handlers.understanding import understand
 from handlers.understanding.keywords import Intent
 from schedules.clock import Clock
+from storage.audit import Source
 from storage.db import Store
 from storage.models import DraftStatus, Role, Via
 from storage.state_names import resolve_state_code
@@ -86,21 +90,30 @@ class Conversation:
             return await questions.answer_question(
                 session, question, text, asker, resolve_state=self.resolve_state
             )
+        # A keyword states the answer; without one the intent is the bot's guess.
+        stated = Source.KEYWORD if found.keyword else None
         if found.intent is Intent.REPORT_SUBMITTED:
+            if stated:
+                return await report_submitted.record_stated(
+                    session, turn, now, on=found.on, year=found.year, source=stated
+                )
             return await report_submitted.propose(session, turn, now, on=found.on, year=found.year)
         if found.intent in (Intent.NEED, Intent.OFFER):
-            return await assistance.propose(
-                session, turn, now, found.intent, assistance.from_understanding(found)
-            )
+            fields = assistance.from_understanding(found)
+            if stated:
+                return await assistance.record_stated(
+                    session, turn, now, found.intent, fields, stated
+                )
+            return await assistance.propose(session, turn, now, found.intent, fields)
         if found.intent is Intent.NOT_ME:
             return await not_me(session, turn, now, found.email)
         if found.intent is Intent.CORRECT and found.reference:
             return await assistance.correct(
-                session, turn, now, found.reference, assistance.correction(found)
+                session, turn, now, found.reference, assistance.correction(found), stated
             )
         if found.intent is Intent.WITHDRAW and found.reference:
-            return await assistance.withdraw(session, turn, now, found.reference)
-        if found.intent in (Intent.CONFIRM, Intent.SNOOZE, Intent.STOP, Intent.HELP):
+            return await assistance.withdraw(session, turn, now, found.reference, stated)
+        if found.intent in (Intent.CONFIRM, Intent.CANCEL, Intent.SNOOZE, Intent.STOP, Intent.HELP):
             return await self._act(session, turn, found.intent, fields={})
         return self.not_understood(turn)
 
@@ -112,17 +125,26 @@ class Conversation:
             return await self.ask(session, turn, action)
         if action is Intent.CONFIRM:
             return await self.confirm(session, turn)
+        if action is Intent.CANCEL:
+            return await cancel(session, turn)
+        # A set answer: a submitted form (fields), else a button or a /ccm command.
+        source = Source.FORM if fields else Source.BUTTON
         if action is Intent.REPORT_SUBMITTED:
             on = fields.get("on")
-            return await report_submitted.propose(
-                session, turn, now, on=date.fromisoformat(on) if on else None, year=None
+            return await report_submitted.record_stated(
+                session,
+                turn,
+                now,
+                on=date.fromisoformat(on) if on else None,
+                year=None,
+                source=source,
             )
         if action in (Intent.NEED, Intent.OFFER):
-            return await assistance.propose(session, turn, now, action, fields)
+            return await assistance.record_stated(session, turn, now, action, fields, source)
         if action is Intent.CORRECT:
-            return await assistance.correct(session, turn, now, turn.value, fields)
+            return await assistance.correct(session, turn, now, turn.value, fields, source)
         if action is Intent.WITHDRAW:
-            return await assistance.withdraw(session, turn, now, turn.value)
+            return await assistance.withdraw(session, turn, now, turn.value, source)
         if action is Intent.SNOOZE:
             return await snooze(session, turn, now, self.snooze_days)
         if action is Intent.STOP:

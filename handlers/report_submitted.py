@@ -1,19 +1,28 @@
-"""A delegate says their Article 7 report is submitted: confirm which one, then record it."""
+"""A delegate says their Article 7 report is submitted: recorded at once when they say it
+plainly (the button, the date form, ``SUBMITTED …``), after Confirm when read from a sentence."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.drafts import nothing_pending, open_draft, revised_draft
+from handlers.drafts import (
+    Origin,
+    cancel_choice,
+    nothing_pending,
+    open_draft,
+    origin_of,
+    revised_draft,
+)
 from handlers.replies import AnsweredItem, Choice, Reply
 from handlers.turns import Turn
 from handlers.understanding.keywords import KEYWORDS, Intent
 from schedules.calendar import annual_report_due, initial_report_due
-from storage.audit import Actor
+from storage.audit import Actor, Source
 from storage.ledger import cancel_unsent
-from storage.models import Draft, ReportKind
+from storage.models import Draft, DraftStatus, ReportKind
 from storage.records import mark_report_submitted
 from storage.states import state_by_code
 
@@ -37,10 +46,11 @@ def report_name(turn: Turn, kind: ReportKind, year: int) -> str:
     return t.gettext("the Article 7 report covering {year}", year=year)
 
 
-async def propose(
+async def _checked(
     session: AsyncSession, turn: Turn, now: datetime, *, on: date | None, year: int | None
-) -> Reply:
-    """Echo back what will be recorded, with Confirm and Edit, before anything is stored."""
+) -> tuple[dict[str, Any], Draft | None] | Reply:
+    """The report as it will be recorded, and the pending draft this turn edits, if any; or
+    the answer that says why not (no State, a date to come, a proposal no longer waiting)."""
     t = turn.speaker.t
     if turn.speaker.state is None:
         return Reply(
@@ -67,27 +77,34 @@ async def propose(
     if turn.revises is not None and revised is None:
         return nothing_pending(t)
     kind, covers = which_report(turn, today, year)
-    draft = await open_draft(
-        session,
-        turn,
-        now,
-        INTENT,
-        {
-            "state": turn.speaker.state,
-            "kind": kind.value,
-            "year": covers,
-            "on": submitted.isoformat(),
-        },
-        revised=revised,
-    )
+    payload = {
+        "state": turn.speaker.state,
+        "kind": kind.value,
+        "year": covers,
+        "on": submitted.isoformat(),
+    }
+    return payload, revised
+
+
+async def propose(
+    session: AsyncSession, turn: Turn, now: datetime, *, on: date | None, year: int | None
+) -> Reply:
+    """A report read from a sentence: echo back what will be recorded, with Confirm, Change the
+    date and Cancel, before anything is stored."""
+    checked = await _checked(session, turn, now, on=on, year=year)
+    if isinstance(checked, Reply):
+        return checked
+    payload, revised = checked
+    t = turn.speaker.t
+    draft = await open_draft(session, turn, now, INTENT, payload, revised=revised)
     return Reply(
         language=t.language,
         subject=t.gettext("Please confirm"),
         intro=t.gettext(
             "I will record that {state} submitted {report} on {date}.",
             state=turn.speaker.state_name,
-            report=report_name(turn, kind, covers),
-            date=t.date(submitted),
+            report=report_name(turn, ReportKind(payload["kind"]), payload["year"]),
+            date=t.date(date.fromisoformat(payload["on"])),
         ),
         choices=(
             Choice(
@@ -97,14 +114,48 @@ async def propose(
                 str(draft.id),
             ),
             Choice(Intent.EDIT, t.gettext("Change the date"), "", str(draft.id)),
+            cancel_choice(t, draft),
         ),
         footer=t.gettext("Nothing is recorded until you confirm."),
     )
 
 
+async def record_stated(
+    session: AsyncSession,
+    turn: Turn,
+    now: datetime,
+    *,
+    on: date | None,
+    year: int | None,
+    source: Source,
+) -> Reply:
+    """A report stated plainly (the *Report submitted* button, the date form, ``SUBMITTED …``):
+    recorded at once, today unless a date is given, and answered with its receipt. A date form
+    that edits a pending proposal records that proposal."""
+    checked = await _checked(session, turn, now, on=on, year=year)
+    if isinstance(checked, Reply):
+        return checked
+    payload, revised = checked
+    if revised is not None:
+        revised.status = DraftStatus.CONFIRMED
+    return await _store(session, turn, now, payload, origin_of(turn, revised), source)
+
+
 async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft) -> Reply:
+    """A confirmed proposal, recorded."""
+    return await _store(session, turn, now, draft.payload, Origin.of_draft(draft), Source.CONFIRMED)
+
+
+async def _store(
+    session: AsyncSession,
+    turn: Turn,
+    now: datetime,
+    payload: dict[str, Any],
+    origin: Origin,
+    source: Source,
+) -> Reply:
+    """Record the report, stop its reminders, and answer with the receipt."""
     t = turn.speaker.t
-    payload = draft.payload
     kind, year = ReportKind(payload["kind"]), int(payload["year"])
     state = await state_by_code(session, payload["state"])
     assert state is not None
@@ -114,7 +165,8 @@ async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft)
         item = "art7-initial"
     else:
         due, item = annual_report_due(year), f"art7-annual-{year}"
-    actor = Actor(turn.speaker.name, turn.via, turn.speaker.contact_id)
+    actor = Actor(turn.speaker.name, turn.via, turn.speaker.contact_id, source)
+    submitted_on = date.fromisoformat(payload["on"])
     await mark_report_submitted(
         session,
         actor,
@@ -123,11 +175,17 @@ async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft)
         kind=kind,
         year=year,
         due=due,
-        submitted_on=date.fromisoformat(payload["on"]),
+        submitted_on=submitted_on,
         via=turn.via,
-        note=draft.original_text or "",
+        note=origin.original_text or "",
     )
     await cancel_unsent(session, state.iso3, item)
+    report = report_name(turn, kind, year)
+    how = t.gettext(
+        "If the date is wrong, answer {keyword} and the right date.",
+        keyword=KEYWORDS[t.language][Intent.REPORT_SUBMITTED][0],
+    )
+    at_once = t.gettext("Recorded at once: there is nothing to confirm.")
     return Reply(
         language=t.language,
         subject=t.gettext("Report recorded"),
@@ -135,9 +193,15 @@ async def record(session: AsyncSession, turn: Turn, now: datetime, draft: Draft)
             "Thank you. Recorded: {state} submitted {report} on {date}. "
             "Reminders for it have stopped.",
             state=state.name(t.language),
-            report=report_name(turn, kind, year),
-            date=t.date(date.fromisoformat(payload["on"])),
+            report=report,
+            date=t.date(submitted_on),
         ),
+        fields=(
+            (t.gettext("State"), state.name(t.language)),
+            (t.gettext("Report"), report),
+            (t.gettext("Submitted on"), t.date(submitted_on)),
+        ),
+        footer=how if source is Source.CONFIRMED else f"{at_once} {how}",
         stored=True,
-        answered=AnsweredItem(f"{state.iso3}:{item}", draft.via, draft.message_id),
+        answered=AnsweredItem(f"{state.iso3}:{item}", origin.via, origin.message_id),
     )

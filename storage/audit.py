@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from sqlalchemy import event, inspect
@@ -15,6 +15,16 @@ from sqlalchemy.orm import Mapper
 from storage.models import AuditEntry, Base, Via
 
 
+class Source(StrEnum):
+    """How a person stated a change: the audit row's action carries it ("create:keyword"), so
+    the log tells what was recorded as said from what the bot read and the person confirmed."""
+
+    FORM = "form"  # a submitted form
+    BUTTON = "button"  # a set answer: a button, or a /ccm command
+    KEYWORD = "keyword"  # a reply that starts with its keyword ("NEED: …", "BESOIN : …")
+    CONFIRMED = "confirmed"  # a sentence the bot read, echoed back, then confirmed
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is making a change, for the audit log."""
@@ -22,6 +32,7 @@ class Actor:
     label: str
     via: Via
     contact_id: int | None = None
+    source: Source | None = None  # None for the system, imports and the command line
 
 
 SYSTEM = Actor("ccm-bot", Via.SYSTEM)
@@ -67,7 +78,7 @@ def record_change(
             via=actor.via,
             entity=row.__tablename__,
             entity_id="/".join(str(part) for part in identity or ()),
-            action=action,
+            action=f"{action}:{actor.source}" if actor.source else action,
             before=before,
             after=after,
         )

@@ -24,6 +24,7 @@ ANSWER_ACTIONS: Mapping[Intent, str] = MappingProxyType(
         Intent.NOT_ME: "ccm_not_me",
         Intent.STOP: "ccm_stop",
         Intent.CONFIRM: "ccm_confirm",
+        Intent.CANCEL: "ccm_cancel",
         Intent.EDIT: "ccm_edit",
         Intent.WITHDRAW: "ccm_withdraw",
     }

@@ -20,6 +20,8 @@ class Intent(StrEnum):
     STOP = "stop"
     HELP = "help"
     CONFIRM = "confirm"
+    # Drop a proposal waiting for Confirm: nothing is recorded.
+    CANCEL = "cancel"
     CORRECT = "correct"
     WITHDRAW = "withdraw"
     # Only ever a button: open the form again to change a draft or a record.
@@ -49,6 +51,7 @@ KEYWORDS: Mapping[str, Mapping[Intent, tuple[str, ...]]] = MappingProxyType(
                 Intent.STOP: ("STOP",),
                 Intent.HELP: ("HELP",),
                 Intent.CONFIRM: ("CONFIRM",),
+                Intent.CANCEL: ("CANCEL",),
                 Intent.CORRECT: ("CORRECT",),
                 Intent.WITHDRAW: ("WITHDRAW",),
             }
@@ -63,6 +66,7 @@ KEYWORDS: Mapping[str, Mapping[Intent, tuple[str, ...]]] = MappingProxyType(
                 Intent.STOP: ("STOP", "ARRÊT"),
                 Intent.HELP: ("AIDE",),
                 Intent.CONFIRM: ("CONFIRMER",),
+                Intent.CANCEL: ("ANNULER",),
                 Intent.CORRECT: ("CORRIGER",),
                 Intent.WITHDRAW: ("RETIRER",),
             }
@@ -77,6 +81,7 @@ KEYWORDS: Mapping[str, Mapping[Intent, tuple[str, ...]]] = MappingProxyType(
                 Intent.STOP: ("STOP", "BASTA"),
                 Intent.HELP: ("AYUDA",),
                 Intent.CONFIRM: ("CONFIRMAR",),
+                Intent.CANCEL: ("CANCELAR",),
                 Intent.CORRECT: ("CORREGIR",),
                 Intent.WITHDRAW: ("RETIRAR",),
             }

@@ -71,7 +71,8 @@ async def test_french_free_text_need_is_recorded_only_after_confirm(
     proposal = await conversation.handle(Turn(me, Via.EMAIL, text=text, message_id="<m1@x>"))
     assert not proposal.stored
     assert proposal.subject == "Veuillez confirmer"
-    assert [c.action for c in proposal.choices] == [Intent.CONFIRM, Intent.EDIT]
+    assert [c.action for c in proposal.choices] == [Intent.CONFIRM, Intent.EDIT, Intent.CANCEL]
+    assert "Rien n'est enregistré" in proposal.footer
     assert "250 000,00 $US" in proposal.text.replace("\u202f", " ").replace("\xa0", " ")
     assert await count(loaded_store, Entry) == 0
 
@@ -147,7 +148,6 @@ async def test_a_correction_by_email_changes_only_what_it_says(
         "focus": "Africa",
     }
     await conversation.handle(Turn(me, Via.SLACK, action=Intent.OFFER, fields=offer))
-    await conversation.handle(Turn(me, Via.SLACK, action=Intent.CONFIRM))
 
     corrected = await conversation.handle(
         Turn(me, Via.EMAIL, text="CORRECT C-2027-0001 amount is USD 300,000")
@@ -157,6 +157,7 @@ async def test_a_correction_by_email_changes_only_what_it_says(
         entry = await session.scalar(select(Entry))
     assert entry is not None
     assert (entry.amount, entry.currency) == (Decimal("300000.00"), "USD")
+    assert entry.description == "Risk education trainers"  # the sentence named the amount
     assert (entry.category, entry.article, entry.focus) == (
         Category.RISK_EDUCATION,
         4,
@@ -171,7 +172,6 @@ async def test_someone_elses_reference_is_refused(
     owner = await speaker(loaded_store, "a@minrel.gob.cl", "CHL")
     other = await speaker(loaded_store, "b@mfa.gov.lb", "LBN")
     await conversation.handle(Turn(owner, Via.SLACK, text="NEED: equipment for clearance"))
-    await conversation.handle(Turn(owner, Via.SLACK, action=Intent.CONFIRM))
     refused = await conversation.handle(Turn(other, Via.EMAIL, text="WITHDRAW N-2027-0001"))
     assert not refused.stored
     async with loaded_store.transaction() as session:

@@ -43,6 +43,7 @@ from storage.contacts import upsert_contact
 from storage.db import Store
 from storage.ledger import PlannedReminder, plan
 from storage.models import (
+    AuditEntry,
     Channel,
     Contact,
     Draft,
@@ -52,6 +53,7 @@ from storage.models import (
     InboundMail,
     InboundStatus,
     Message,
+    Report,
     Role,
     State,
     Via,
@@ -338,49 +340,38 @@ async def rows(store: Store, model: type[Any]) -> list[Any]:
 async def test_a_french_delegate_records_a_need_by_replying_to_the_reminder(
     loaded_bot: Bot,
 ) -> None:
+    """A reply that starts with its keyword is recorded at once: one mail, one receipt."""
     bot = loaded_bot
     delegate = "delegue@diplomatie.gouv.fr"
     reminder = await remind(bot.store, delegate, "FRA", name="Jean Martin")
-    need = "NEED: non-technical survey in the north, about USD 250,000"
+    need = "BESOIN : enquête non technique dans le nord (Borkou), environ 250 000 USD."
     first_id = "<CAF3bGQm7x2Vb0n1sJx=need@mail.gmail.com>"
-
-    code = await bot.deliver(
-        gmail_reply(
-            reminder.email,
-            sender=f"Jean Martin <{delegate}>",
-            text=need,
-            message_id=first_id,
-            signature="Best regards,\nJean Martin",
-        )
+    raw = gmail_reply(
+        reminder.email,
+        sender=f"Jean Martin <{delegate}>",
+        text=need,
+        message_id=first_id,
+        signature="Cordialement,\nJean Martin",
     )
+
+    code = await bot.deliver(raw)
 
     assert code == 250
-    [proposal] = bot.sent_to(delegate)
-    assert proposal["Subject"].startswith("Veuillez confirmer")
-    assert f"[CCM-{reminder.token}]" in proposal["Subject"]
-    assert proposal["In-Reply-To"] == first_id
-    assert proposal["Auto-Submitted"] == "auto-replied"
-    assert proposal["Content-Language"] == "fr"
-    assert proposal["Message-ID"] != reminder.email["Message-ID"]
-    assert "CONFIRMER" in plain_text(proposal)
-    assert "250" in plain_text(proposal)
-    assert await rows(bot.store, Entry) == []
-    [draft] = await rows(bot.store, Draft)
-    assert (draft.original_text, draft.via, draft.message_id) == (need, Via.EMAIL, first_id)
-
-    second_id = "<CAF3bGQm7x2Vb0n1sJx=confirm@mail.gmail.com>"
-    await bot.deliver(
-        gmail_reply(
-            proposal, sender=f"Jean Martin <{delegate}>", text="CONFIRMER", message_id=second_id
-        )
-    )
-
-    [_, confirmation] = bot.sent_to(delegate)
-    assert confirmation["Content-Language"] == "fr"
-    assert confirmation["In-Reply-To"] == second_id
-    assert "N-2027-0001" in confirmation["Subject"]
-    assert "N-2027-0001" in plain_text(confirmation)
-    assert "Référence" in plain_text(confirmation)
+    [receipt] = bot.sent_to(delegate)
+    assert receipt["Subject"].startswith("Enregistré sous la référence N-2027-0001.")
+    assert f"[CCM-{reminder.token}]" in receipt["Subject"]
+    assert receipt["In-Reply-To"] == first_id
+    assert receipt["Auto-Submitted"] == "auto-replied"
+    assert receipt["Content-Language"] == "fr"
+    assert receipt["Message-ID"] != reminder.email["Message-ID"]
+    text = " ".join(plain_text(receipt).split())
+    assert "Enregistré aussitôt sous la référence N-2027-0001 : il n'y a rien à confirmer." in text
+    assert "enquête non technique dans le nord (Borkou)" in text
+    assert "250 000,00 $US" in text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Référence : N-2027-0001" in text
+    assert "CORRIGER N-2027-0001" in text
+    assert "RETIRER N-2027-0001" in text
+    assert "Cordialement" not in text
     [entry] = await rows(bot.store, Entry)
     assert (entry.kind, entry.state_iso3, entry.amount, entry.currency) == (
         EntryKind.NEED,
@@ -390,9 +381,18 @@ async def test_a_french_delegate_records_a_need_by_replying_to_the_reminder(
     )
     assert (entry.original_text, entry.via, entry.message_id) == (need, Via.EMAIL, first_id)
     assert entry.confirmed_by_id == reminder.contact_id
+    assert await rows(bot.store, Draft) == []
+    assert [row.action for row in await rows(bot.store, AuditEntry) if row.entity == "entries"] == [
+        "create:keyword"
+    ]
+
+    # The same mail again (the sender's server never got our 250): nothing stored twice.
+    await bot.deliver(raw)
+    assert len(bot.sent_to(delegate)) == 1
+    assert len(await rows(bot.store, Entry)) == 1
     assert [(m.status, m.message_id) for m in await bot.inbound()] == [
         (InboundStatus.PROCESSED, first_id),
-        (InboundStatus.PROCESSED, second_id),
+        (InboundStatus.IGNORED, first_id),
     ]
     assert bot.sent_to(ISU) == []
 
@@ -431,6 +431,7 @@ class CorpusCase:
     text: str
     subject: str
     details: dict[str, str]
+    stated: bool = True  # starts with its keyword: recorded at once; else a guess, proposed
 
 
 CORPUS_CASES = [
@@ -440,7 +441,7 @@ CORPUS_CASES = [
         "ZMB",
         "need",
         "NEED: non-technical survey in the north, about USD 250,000",
-        "Please confirm",
+        "Recorded as N-2027-0001.",
         {"amount": "250000", "currency": "USD"},
     ),
     CorpusCase(
@@ -451,6 +452,7 @@ CORPUS_CASES = [
         "Nous avons soumis notre rapport le 3 mars.",
         "Veuillez confirmer",
         {"on": "2027-03-03", "year": "2026"},
+        stated=False,
     ),
     CorpusCase(
         "outlook_web_es",
@@ -458,7 +460,7 @@ CORPUS_CASES = [
         "ESP",
         "need",
         "NECESIDAD: formación en gestión de la información, unos 40.000 USD",
-        "Por favor, confirme",
+        "Registrado con la referencia N-2027-0001.",
         {"amount": "40000", "currency": "USD"},
     ),
     CorpusCase(
@@ -467,7 +469,7 @@ CORPUS_CASES = [
         "ZMB",
         "report_submitted",
         "SUBMITTED. We filed the report on 28 March.",
-        "Please confirm",
+        "Report recorded",
         {"on": "2027-03-28", "year": "2026"},
     ),
     CorpusCase(
@@ -477,7 +479,7 @@ CORPUS_CASES = [
         "report_submitted",
         "PRESENTADO. Enviamos el informe a la Oficina de Asuntos de Desarme de las Naciones "
         "Unidas el 25 de marzo, con el anexo sobre asistencia a las víctimas.",
-        "Por favor, confirme",
+        "Informe registrado",
         {"on": "2027-03-25", "year": "2026"},
     ),
     CorpusCase(
@@ -486,14 +488,31 @@ CORPUS_CASES = [
         "MLI",
         "need",
         "BESOIN : enquête non technique dans le nord, environ 250 000 USD",
-        "Veuillez confirmer",
+        "Enregistré sous la référence N-2027-0001.",
         {"amount": "250000", "currency": "USD"},
     ),
 ]
 
 
+async def what_was_read(store: Store, case: CorpusCase) -> tuple[str | None, dict[str, Any]]:
+    """What the reply left in the store: the record's words and fields if it was stated
+    plainly, else the pending draft's (and then nothing is recorded)."""
+    if not case.stated:
+        [draft] = await rows(store, Draft)
+        assert (draft.intent, draft.status) == (case.intent, DraftStatus.PENDING)
+        assert await rows(store, Entry) == await rows(store, Report) == []
+        return draft.original_text, draft.payload
+    assert await rows(store, Draft) == []
+    if case.intent == "report_submitted":
+        [report] = await rows(store, Report)
+        values = {"on": report.submitted_on.isoformat(), "year": report.year}
+        return report.learned_note, values
+    [entry] = await rows(store, Entry)
+    return entry.original_text, {"amount": entry.amount, "currency": entry.currency}
+
+
 @pytest.mark.parametrize("case", CORPUS_CASES, ids=lambda case: case.name)
-async def test_corpus_replies_propose_what_the_person_wrote_and_nothing_quoted(
+async def test_corpus_replies_record_what_the_person_wrote_and_nothing_quoted(
     bot: Bot, case: CorpusCase
 ) -> None:
     reminder = await remind(bot.store, case.sender, case.state)
@@ -502,15 +521,11 @@ async def test_corpus_replies_propose_what_the_person_wrote_and_nothing_quoted(
     await bot.deliver(raw)
 
     [answer] = bot.sent_to(case.sender)
-    assert answer["Subject"].startswith(case.subject)
+    assert str(answer["Subject"]).strip().startswith(case.subject)
     assert answer["In-Reply-To"].strip() == parse_message(raw)["Message-ID"].strip()
-    [draft] = await rows(bot.store, Draft)
-    assert draft.intent == case.intent
-    assert draft.original_text == case.text
-    assert draft.status is DraftStatus.PENDING
-    assert {key: str(draft.payload.get(key)).removesuffix(".00") for key in case.details} == (
-        case.details
-    )
+    text, values = await what_was_read(bot.store, case)
+    assert text == case.text
+    assert {key: str(values.get(key)).removesuffix(".00") for key in case.details} == (case.details)
     assert bot.sent_to(ISU) == []
 
 
@@ -1092,10 +1107,10 @@ HOSTILE_CASES = [
         "cp1252_fr",
         "mc.ngoma@affaires-etrangeres.example.cd",
         "l\u2019information \u2013 environ 15",
-        "Veuillez confirmer",
+        "Enregistré sous la référence N-2027-0001",
     ),
     HostileCase("utf16_en", "p.okafor@mfa.example.ng", "I have told the ISU", "answered"),
-    HostileCase("html_script_en", "lars.berg@gov.example.se", "two EOD", "Please confirm"),
+    HostileCase("html_script_en", "lars.berg@gov.example.se", "two EOD", "Recorded as C-2027-0001"),
     HostileCase(
         "attachment_en",
         "n.dlamini@dirco.example.za",
@@ -1107,7 +1122,7 @@ HOSTILE_CASES = [
     HostileCase(
         "malformed_truncated",
         "mra@mfa.example.af",
-        "I will record this need",
+        "Recorded at once as N-2027-0002",
         "CloseBoundaryNotFoundDefect",
     ),
 ]

@@ -17,7 +17,7 @@ from storage.db import Store
 from storage.models import AuditEntry, Entry, Via
 from tests.fakes.slack_api import FakeSlack
 from tests.slack.conftest import ANA, ANA_EMAIL, Slack
-from tests.slack.test_reminder_flow import IRL_ART7, input_block, last, send_reminder
+from tests.slack.test_reminder_flow import IRL_ART7, input_block, send_reminder
 
 OFFER = {
     "description": "Risk education trainers",
@@ -51,15 +51,13 @@ async def entry_and_log(store: Store) -> tuple[dict[str, Any], list[AuditEntry]]
 
 
 async def recorded_offer(slack: Slack, fake: FakeSlack) -> dict[str, Any]:
-    """Ana records OFFER through the form and Confirm; the confirmation, with its Edit."""
+    """Ana records OFFER through the form, at once; its receipt, with its Edit."""
     await slack.command(ANA, "offer")
     await fake.wait_for(lambda: fake.calls_to("views.open"))
     await slack.submit(ANA, newest_view(fake), OFFER)
-    (proposal,) = await fake.wait_for(lambda: fake.messages(ANA))
-    await slack.click(ANA, proposal, "Confirm")
-    (confirmation,) = await fake.wait_for(lambda: fake.messages(ANA)[1:])
-    assert subject(confirmation) == "Recorded as C-2027-0001."
-    return confirmation
+    (receipt,) = await fake.wait_for(lambda: fake.messages(ANA))
+    assert subject(receipt) == "Recorded as C-2027-0001."
+    return receipt
 
 
 async def open_editor(slack: Slack, fake: FakeSlack, message: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +80,7 @@ async def test_emptied_fields_of_a_recorded_offer_are_cleared_and_audited(
         ANA, editor, {"amount": "", "article": "", "period_end": "", "focus": ""}
     )
     assert (answer.status, answer.text) == (200, "")  # accepted: the form closes
-    updated = (await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:]))[0]
+    updated = (await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:]))[0]
     assert subject(updated) == "C-2027-0001 updated."
     shown = {f["text"].split("\n")[0] for b in updated["blocks"] for f in b.get("fields") or []}
     assert "*Amount*" not in shown
@@ -101,8 +99,8 @@ async def test_emptied_fields_of_a_recorded_offer_are_cleared_and_audited(
     ]
     created, change = log
     assert (created.action, change.action, change.via, change.actor) == (
-        "create",
-        "update",
+        "create:form",
+        "update:form",
         Via.SLACK,
         "Ana Delegate",
     )
@@ -158,47 +156,41 @@ async def test_an_emptied_required_field_is_asked_for_and_nothing_changes(
     entry, log = await entry_and_log(slack_store)
     assert entry == entry_before
     assert [change.id for change in log] == [change.id for change in log_before]
-    assert len(fake_slack.messages(ANA)) == 2  # the proposal and the confirmation, no more
+    assert len(fake_slack.messages(ANA)) == 1  # the receipt, no more
     assert len(fake_slack.calls_to("chat.update")) == updates  # the Edit button stays
 
 
 async def test_a_field_emptied_in_a_proposal_is_not_recorded_and_provenance_stays(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack, transport: SlackTransport
 ) -> None:
+    """A guess in the reminder's thread, edited in its form: the form records it at once."""
     reminder_ts = await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
-    await slack.click(ANA, last(fake_slack, ANA), "We can offer assistance")
-    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
-    await slack.submit(ANA, newest_view(fake_slack), OFFER)
+    said = await slack.dm(
+        ANA, "We can offer risk education trainers for EUR 40,000", thread_ts=reminder_ts
+    )
     (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
     assert "€40,000.00" in str(proposal["blocks"])
 
     editor = await open_editor(slack, fake_slack, proposal)
-    await slack.submit(ANA, editor, {"amount": "", "period_start": "", "period_end": ""})
-    (edited,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
-    assert subject(edited) == "Please confirm"
-    assert "€" not in str(edited["blocks"])
-    assert "Period" not in str(edited["blocks"])
+    await slack.submit(ANA, editor, {"amount": ""})
+    (receipt,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
+    assert subject(receipt) == "Recorded as C-2027-0001."
+    assert "€" not in str(receipt["blocks"])
 
-    await slack.click(ANA, edited, "Confirm")
-    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[3:])
-    entry, _log = await entry_and_log(slack_store)
-    assert (entry["amount"], entry["currency"], entry["period_start"], entry["period_end"]) == (
-        None,
-        None,
-        None,
-        None,
+    entry, log = await entry_and_log(slack_store)
+    assert (entry["amount"], entry["currency"]) == (None, None)
+    # Edited in its proposal, the offer still came from the message it was read from.
+    assert (entry["message_id"], entry["original_text"]) == (
+        said,
+        "We can offer risk education trainers for EUR 40,000",
     )
-    assert (entry["description"], entry["article"]) == ("Risk education trainers", 4)
-    # Edited in its proposal, the offer still came from the reminder it answered.
-    assert entry["message_id"] == reminder_ts
+    assert [change.action for change in log] == ["create:form"]
 
 
-async def test_a_proposal_confirmed_while_its_form_was_open_is_not_proposed_again(
+async def test_a_proposal_confirmed_while_its_form_was_open_is_not_recorded_again(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack
 ) -> None:
-    await slack.command(ANA, "offer")
-    await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
-    await slack.submit(ANA, newest_view(fake_slack), OFFER)
+    await slack.dm(ANA, "We can offer risk education trainers for EUR 40,000")
     (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     editor = await open_editor(slack, fake_slack, proposal)
     await slack.click(ANA, proposal, "Confirm")  # confirmed from another window meanwhile

@@ -123,20 +123,20 @@ async def test_need_from_reminder_button_through_modal_is_recorded_with_provenan
         },
     )
     assert (answer.status, answer.text) == (200, "")  # the modal closes
-    proposal = await fake_slack.wait_for(
+    receipt = await fake_slack.wait_for(
         lambda: [m for m in fake_slack.messages(KHAM) if m["ts"] != ts]
     )
-    assert proposal[0]["blocks"][0]["text"]["text"] == "Please confirm"
-    assert "US$250,000.00" in json.dumps(proposal[0]["blocks"])
-    assert await count(slack_store, Entry) == 0  # nothing before Confirm
-
-    await slack.click(KHAM, proposal[0], "Confirm")
-    confirmation = await fake_slack.wait_for(lambda: fake_slack.messages(KHAM)[2:])
-    assert confirmation[0]["blocks"][0]["text"]["text"] == "Recorded as N-2027-0001."
-    assert [e["text"]["text"] for e in confirmation[0]["blocks"][-2]["elements"]] == [
+    # Recorded by the submission itself: the form was the confirmation.
+    assert receipt[0]["blocks"][0]["text"]["text"] == "Recorded as N-2027-0001."
+    shown = json.dumps(receipt[0]["blocks"])
+    assert "Recorded at once as N-2027-0001: there is nothing to confirm." in shown
+    for line in ("US$250,000.00", "Survey and clearance", "1 June 2027 to 31 December 2027"):
+        assert line in shown
+    assert [e["text"]["text"] for e in receipt[0]["blocks"][-2]["elements"]] == [
         "Edit",
         "Withdraw",
     ]
+    assert await count(slack_store, Draft) == 0  # nothing waits for a Confirm
     kham = await contact(slack_store, KHAM_EMAIL)
     async with slack_store.transaction() as session:
         entry = await session.scalar(select(Entry))
@@ -148,15 +148,7 @@ async def test_need_from_reminder_button_through_modal_is_recorded_with_provenan
         Decimal("250000.00"),
         "USD",
     )
-    # The period reached the core with the rest (handlers.assistance.record does not yet
-    # copy it from the draft onto the entry; reported to the lead).
-    async with slack_store.transaction() as session:
-        draft = await session.scalar(select(Draft))
-    assert draft is not None
-    assert (draft.payload["period_start"], draft.payload["period_end"]) == (
-        "2027-06-01",
-        "2027-12-31",
-    )
+    assert (entry.period_start, entry.period_end) == (date(2027, 6, 1), date(2027, 12, 31))
     assert (entry.via, entry.logged_by_id, entry.confirmed_by_id) == (Via.SLACK, kham.id, kham.id)
     assert entry.confirmed_at == NOW
     assert entry.message_id == ts  # provenance: the reminder it answered
@@ -244,29 +236,28 @@ async def test_what_a_person_typed_is_echoed_escaped(
     assert fake_slack.invalid_payloads == []
 
 
-async def test_change_the_date_of_a_submitted_report_with_the_datepicker(
+async def test_change_the_date_of_a_guessed_report_with_the_datepicker(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack, transport: SlackTransport
 ) -> None:
-    await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
-    await slack.click(ANA, last(fake_slack, ANA), "Report submitted")
+    reminder_ts = await send_reminder(slack_store, transport, ANA_EMAIL, IRL_ART7)
+    await slack.dm(ANA, "We submitted our report on 10 April", thread_ts=reminder_ts)
     proposal = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
-    assert "20 April 2027" in proposal[0]["text"]
+    assert "10 April 2027" in proposal[0]["text"]
+    assert await count(slack_store, Report) == 0  # a guess waits for Confirm
 
     await slack.click(ANA, proposal[0], "Change the date")
     await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     modal = opened_view(fake_slack)
-    assert input_block(modal, ids.DATE_BLOCK)["element"]["initial_date"] == "2027-04-20"
+    assert input_block(modal, ids.DATE_BLOCK)["element"]["initial_date"] == "2027-04-10"
 
     future = await slack.submit(ANA, modal, {ids.DATE_BLOCK: "2027-05-02"})
     assert future.json()["response_action"] == "errors"
     assert list(future.json()["errors"]) == [ids.DATE_BLOCK]
 
     assert (await slack.submit(ANA, modal, {ids.DATE_BLOCK: "2027-04-12"})).text == ""
-    changed = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
-    assert "12 April 2027" in changed[0]["text"]
-    assert "covering 2026" in changed[0]["text"]  # still the report the reminder was about
-    await slack.click(ANA, changed[0], "Confirm")
-    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[3:])
+    receipt = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
+    assert "12 April 2027" in receipt[0]["text"]
+    assert "covering 2026" in receipt[0]["text"]  # still the report the reminder was about
     async with slack_store.transaction() as session:
         report = await session.scalar(select(Report))
     assert report is not None
@@ -283,9 +274,7 @@ async def test_edit_then_withdraw_a_recorded_offer(
     await slack.command(ANA, "offer")
     await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     await slack.submit(ANA, opened_view(fake_slack), {"description": "Risk education trainers"})
-    proposal = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
-    await slack.click(ANA, proposal[0], "Confirm")
-    recorded = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
+    recorded = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
     assert recorded[0]["blocks"][0]["text"]["text"] == "Recorded as C-2027-0001."
 
     await slack.click(ANA, recorded[0], "Edit")
@@ -296,11 +285,11 @@ async def test_edit_then_withdraw_a_recorded_offer(
     assert description == "Risk education trainers"
     stored_editor = fake_slack.views[sorted(fake_slack.views)[-1]]
     await slack.submit(ANA, stored_editor, {"amount": "40000", "currency": "EUR"})
-    updated = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
+    updated = await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
     assert updated[0]["blocks"][0]["text"]["text"] == "C-2027-0001 updated."
 
     await slack.click(ANA, updated[0], "Withdraw")
-    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[3:])
+    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[2:])
     async with slack_store.transaction() as session:
         entry = await session.scalar(select(Entry))
     assert entry is not None
@@ -336,9 +325,7 @@ async def test_home_tab_shows_the_state_and_its_open_needs(
     await slack.command(ANA, "need")
     await fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))
     await slack.submit(ANA, opened_view(fake_slack), {"description": "Victim assistance data"})
-    (proposal,) = await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
-    await slack.click(ANA, proposal, "Confirm")
-    await fake_slack.wait_for(lambda: fake_slack.messages(ANA)[1:])
+    await fake_slack.wait_for(lambda: fake_slack.messages(ANA))
 
     channel = await slack.dm_channel(ANA)
     await slack.event({"type": "app_home_opened", "user": ANA, "channel": channel, "tab": "home"})
