@@ -18,13 +18,13 @@ from storage.models import Via
 
 
 def render_for_terminal(reply: Reply) -> str:
+    """The reply, and its choices as the words to type, all in the reader's language: a choice
+    with no typed form (Slack's *Edit*) is left out, as email leaves it out."""
+    typed = [choice for choice in reply.choices if choice.keyword]
     lines = [reply.text]
-    if reply.choices:
+    if typed:
         lines.append("")
-        lines.extend(
-            f"  [{choice.keyword or choice.action.value}] {choice.label}"
-            for choice in reply.choices
-        )
+        lines.extend(f"  [{choice.keyword}] {choice.label}" for choice in typed)
     return "\n".join(lines)
 
 
