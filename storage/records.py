@@ -274,6 +274,10 @@ async def entry_by_reference(session: AsyncSession, reference: str) -> Entry:
 async def update_entry(
     session: AsyncSession, actor: Actor, now: datetime, entry: Entry, **changes: Any
 ) -> Entry:
+    """Apply the changes; one that changes nothing writes nothing, not even an audit row."""
+    changes = {k: v for k, v in changes.items() if getattr(entry, k) != v}
+    if not changes:
+        return entry
     before = snapshot(entry)
     for name, value in changes.items():
         setattr(entry, name, value)
