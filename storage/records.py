@@ -29,10 +29,6 @@ _CHUNK = 500  # keeps IN (...) lists well under SQLite's and asyncpg's parameter
 _AUDITED = tuple(column.key for column in AuditEntry.__table__.columns if not column.primary_key)
 
 
-class UnknownReference(LookupError):
-    """No need or offer carries that reference."""
-
-
 class ChangedMeanwhile(RuntimeError):
     """An entry changed after an import read it; the import must be checked again."""
 
@@ -260,15 +256,6 @@ def audit_rows(
         }
         for entry, before in rows
     ]
-
-
-async def entry_by_reference(session: AsyncSession, reference: str) -> Entry:
-    entry = await session.scalar(
-        select(Entry).where(Entry.reference == normalise_reference(reference))
-    )
-    if entry is None:
-        raise UnknownReference(reference)
-    return entry
 
 
 async def update_entry(
