@@ -317,6 +317,11 @@ async def test_a_date_changed_on_a_guessed_report_records_it(
     (update,) = await fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
     assert update["ts"] == proposal["ts"]
     assert reported_line(update) == f"✓ Modifié par Luc Délégué, {LUC_AT_NOW}"
+    # The report recorded, the reminder it answers is settled too.
+    settled = await fake_slack.wait_for(
+        lambda: [u for u in fake_slack.calls_to("chat.update") if u["ts"] == reminder_ts]
+    )
+    assert reported_line(settled[0]) == f"✓ Signalé comme soumis par Luc Délégué, {LUC_AT_NOW}"
     async with slack_store.transaction() as session:
         report = await session.scalar(select(Report))
     assert report is not None
@@ -339,12 +344,6 @@ async def test_a_report_confirmed_in_the_reminders_thread_settles_that_reminder(
     assert subject((await dm(fake_slack, LUC, 3))[2]) == "Rapport enregistré"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the answer-button listener settles the clicked message whenever the reply is "
-    "stored; a Report submitted recorded at once must leave settling to settle_reminder, "
-    "which checks what the reminder is about (listener change requested, issue 13)",
-)
 async def test_a_reminder_that_also_names_another_deadline_keeps_its_buttons(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack, transport: SlackTransport
 ) -> None:

@@ -82,10 +82,11 @@ async def on_answer(deps: Deps, ack: AsyncAck, body: Body, client: AsyncWebClien
         )
         reply = await deps.conversation.handle(turn)
         await post(client, channel, reply, thread_ts=click.thread_ts)
-        # Stored only: "Report submitted" proposes a record, and until it is confirmed the
-        # reminder it answers keeps its buttons; Confirm then settles that reminder too.
+        # Stored only: a proposal keeps its buttons until it is confirmed. A report settles
+        # the reminder it answers only if that names nothing else (settle_reminder looks).
         if reply.stored:
-            await settle(deps, client, speaker, intent, Posted.clicked(body))
+            if intent is not Intent.REPORT_SUBMITTED:
+                await settle(deps, client, speaker, intent, Posted.clicked(body))
             await settle_reminder(deps, client, speaker, channel, reply, thread_ts=click.thread_ts)
 
 

@@ -14,7 +14,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
-from bot.slack.listeners.settling import settle_opener
+from bot.slack.listeners.settling import settle_opener, settle_reminder
 from bot.slack.listeners.shared import Body, Deps, caller, guard, post
 from bot.slack.payloads import ModalContext, Submission
 from bot.slack.texts import invalid_email, stranger_reply
@@ -87,7 +87,13 @@ async def on_report_date_submitted(
         message_id=submission.context.message_ts,
         revises=_draft_id(submission.context),
     )
-    await _answer(deps, client, submission, speaker, await deps.conversation.handle(turn))
+    reply = await deps.conversation.handle(turn)
+    await _answer(deps, client, submission, speaker, reply)
+    # The report recorded, the reminder it answers is settled too, unless it names another
+    # deadline as well (settle_reminder looks).
+    context = submission.context
+    channel = context.channel_id or submission.user_id
+    await settle_reminder(deps, client, speaker, channel, reply, thread_ts=context.thread_ts)
 
 
 async def on_not_me_submitted(
