@@ -538,10 +538,10 @@ class DraftStatus(StrEnum):
 
 
 class Draft(Base):
-    """What the bot understood and will record once the person confirms it.
+    """What the bot guessed from a sentence and will record once the person confirms it.
 
-    Nothing a person wrote in their own words is stored as a record before they confirm; the
-    draft keeps it between the question and the answer, on whichever channel the answer comes.
+    A form, a button or a keyword answer is recorded at once; only a guess waits here, between
+    the echo and the answer (Confirm, Edit or Cancel), on whichever channel the answer comes.
     """
 
     __tablename__ = "drafts"
