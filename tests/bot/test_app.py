@@ -17,10 +17,10 @@ from bot.settings import Settings
 from bot.slack import SlackService
 from schedules.clock import FixedClock
 from storage.models import Channel
+from tests.bot.mail.conftest import RecordingHandler, SmtpServer
+from tests.bot.slack.conftest import ANA, ANA_EMAIL, SIGNING_SECRET
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
-from tests.mail.conftest import RecordingHandler, SmtpServer
 from tests.schedules.helpers import add_contact, load_shipped_states
-from tests.slack.conftest import ANA, ANA_EMAIL, SIGNING_SECRET
 
 # Wednesday 31 March 2027, past 9:00 in Dublin and Paris: the 30-day stage of the 2026 reports.
 MORNING = datetime(2027, 3, 31, 9, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from bot.cli import main
 from storage.db import open_store
 from storage.models import MessageStatus, OutgoingMail
 from storage.outgoing import ANSWER, queue_mail
-from tests.mail.conftest import RecordingHandler, SmtpServer
+from tests.bot.mail.conftest import RecordingHandler, SmtpServer
 
 Invoke = Callable[..., Result]
 NOW = datetime(2027, 3, 31, 7, 0, tzinfo=UTC)
@@ -70,7 +70,7 @@ async def _row(url: str, mail_id: int) -> OutgoingMail:
 
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
-    """A real aiosmtpd server on a port the system picks (tests/mail/conftest.py)."""
+    """A real aiosmtpd server on a port the system picks (tests/bot/mail/conftest.py)."""
     server = SmtpServer(RecordingHandler())
     server.start()
     yield server

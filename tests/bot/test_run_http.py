@@ -20,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from tests.bot.slack.conftest import SIGNING_SECRET, signature
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.fakes.waiting import WAIT
-from tests.slack.conftest import SIGNING_SECRET, signature
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

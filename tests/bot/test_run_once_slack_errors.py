@@ -17,9 +17,9 @@ import pytest
 
 from storage.db import Store
 from storage.models import Channel, MessageStatus
+from tests.bot.slack.conftest import SIGNING_SECRET
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.schedules.helpers import add_contact, all_messages, load_shipped_states
-from tests.slack.conftest import SIGNING_SECRET
 
 NOW = datetime(2027, 3, 31, 10, 0, tzinfo=UTC)  # the 30-day stage of the 30 April reports
 SLACK_USER = "U0FRA0001"

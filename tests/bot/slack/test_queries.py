@@ -39,9 +39,9 @@ from storage.models import (
 from storage.records import add_entry
 from storage.states import load_states
 from storage.treaty_data import load_treaty_data
+from tests.bot.slack.conftest import CHANNEL, NOW, STRANGER, STRANGER_EMAIL, Slack, contact
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.test_stats import import_examples
-from tests.slack.conftest import CHANNEL, NOW, STRANGER, STRANGER_EMAIL, Slack, contact
 
 # People of examples/contacts.csv who use Slack, and one French-speaking coordinator.
 JONAS = "U03DEWEB03"  # coordinator, Germany, English

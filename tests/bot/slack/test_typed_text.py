@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.slack.blocks import ZERO_WIDTH_SPACE
+from tests.bot.slack.conftest import ANA, Slack
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, Slack
 
 
 async def test_formatting_typed_in_a_need_is_shown_not_applied(

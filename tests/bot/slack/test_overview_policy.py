@@ -9,8 +9,8 @@ import pytest
 
 from bot.settings import Settings
 from schedules.policy import ReminderPolicy
+from tests.bot.slack.conftest import ANA, BOT_TOKEN, SIGNING_SECRET, Slack
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, BOT_TOKEN, SIGNING_SECRET, Slack
 
 # Ireland has no report on file; on 20 April 2027 the one covering 2025 is 355 days overdue.
 # The default policy stops after three fortnights (looking back 91 days); thirty fortnights

@@ -15,7 +15,7 @@ from bot.mail.tokens import find_token, message_id_for, sign_token, verify_token
 from handlers.reminders import compose_reminder
 from handlers.replies import Choice, Reply, Section
 from handlers.understanding.keywords import Intent
-from tests.mail.conftest import (
+from tests.bot.mail.conftest import (
     NOW,
     REPLY_DOMAIN,
     SENDER,

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from bot.slack import ids
 from storage.db import Store
 from storage.models import Draft, Entry
+from tests.bot.slack.conftest import ANA, LUC, Slack, count
+from tests.bot.slack.test_reminder_flow import opened_view
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, LUC, Slack, count
-from tests.slack.test_reminder_flow import opened_view
 
 AS_A_NUMBER = "Write the amount as a number, e.g. 250000."
 CENTS = "Give the amount with two decimals at most (cents), such as 250000.50."

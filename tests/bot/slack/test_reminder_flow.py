@@ -28,8 +28,7 @@ from storage.models import (
     Snooze,
     Via,
 )
-from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import (
+from tests.bot.slack.conftest import (
     ANA,
     ANA_EMAIL,
     KHAM,
@@ -42,6 +41,7 @@ from tests.slack.conftest import (
     count,
     reminder_for,
 )
+from tests.fakes.slack_api import FakeSlack
 
 LAO_ART4 = ("LAO", "Lao People's Democratic Republic", "art4", date(2027, 8, 1))
 IRL_ART7 = ("IRL", "Ireland", "art7-annual-2026", date(2027, 4, 30))

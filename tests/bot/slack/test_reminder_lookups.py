@@ -17,9 +17,9 @@ from schedules.dispatch import Dispatcher
 from storage.claims import CLAIM_LEASE, retry_delay
 from storage.db import Store
 from storage.models import Channel, MessageStatus
+from tests.bot.slack.conftest import ANA
 from tests.fakes.slack_api import FakeSlack
 from tests.schedules.helpers import RecordingTransport, all_messages, sweep
-from tests.slack.conftest import ANA
 
 # Wednesday 31 March 2027, past 9:00 in Dublin: the 30-day stage of the report due 30 April.
 MORNING = datetime(2027, 3, 31, 9, 0, tzinfo=UTC)

@@ -32,10 +32,10 @@ from storage.models import (
     Visibility,
 )
 from storage.records import add_entry
+from tests.bot.slack.conftest import ANA, LUC, NOW, Slack
+from tests.bot.slack.test_edit_form import newest_view, subject
+from tests.bot.slack.test_queries import whispers
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, LUC, NOW, Slack
-from tests.slack.test_edit_form import newest_view, subject
-from tests.slack.test_queries import whispers
 
 SECRET = "Survey of the northern border, names of the informants attached"
 SHARED = "Clearance of the Shannon airfield"

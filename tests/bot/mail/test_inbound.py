@@ -60,8 +60,8 @@ from storage.models import (
 )
 from storage.states import load_states
 from storage.treaty_data import TreatyData, load_treaty_data
+from tests.bot.mail.conftest import SmtpServer
 from tests.fakes.waiting import WAIT  # a bound on every wait, never a sleep
-from tests.mail.conftest import SmtpServer
 
 CORPUS = Path(__file__).parent / "corpus"
 CORPUS_TOKEN = b"aaaaaedzkgwmgwhwc75x6sop"

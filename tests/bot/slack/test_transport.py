@@ -11,8 +11,8 @@ from bot.slack import SlackTransport, ids, slack_web_client
 from handlers.reminders import compose_reminder
 from schedules.delivery import DeliveryError, Outgoing
 from storage.db import Store
+from tests.bot.slack.conftest import ANA, ANA_EMAIL, contact, reminder_for
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, ANA_EMAIL, contact, reminder_for
 
 IRL_ART7 = ("IRL", "Ireland", "art7-annual-2026", date(2027, 4, 30))
 IRL_CUSTOM = ("IRL", "Ireland", "custom-7", date(2027, 5, 3))

@@ -35,8 +35,8 @@ from storage.outgoing import (
     record_mail_sent,
 )
 from storage.states import load_states
-from tests.mail.conftest import SmtpServer
-from tests.mail.test_inbound import (
+from tests.bot.mail.conftest import SmtpServer
+from tests.bot.mail.test_inbound import (
     ISU,
     NOW,
     REPLY_DOMAIN,

@@ -17,8 +17,7 @@ from bot.slack import SlackTransport, ids
 from handlers.reminders import compose_reminder
 from storage.db import Store
 from storage.models import Report, Snooze
-from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import (
+from tests.bot.slack.conftest import (
     ANA,
     ANA_EMAIL,
     LUC,
@@ -28,13 +27,14 @@ from tests.slack.conftest import (
     count,
     reminder_for,
 )
-from tests.slack.test_reminder_flow import (
+from tests.bot.slack.test_reminder_flow import (
     FRA_ART7,
     IRL_ART7,
     last,
     opened_view,
     send_reminder,
 )
+from tests.fakes.slack_api import FakeSlack
 
 # A treaty deadline due with Ireland's report, merged into the same reminder.
 IRL_ART3 = ("IRL", "Ireland", "art3", date(2027, 8, 1))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from storage.models import Draft, Entry
-from tests.mail.test_inbound import (  # noqa: F401  (bot, mail_store: fixtures)
+from tests.bot.mail.test_inbound import (  # noqa: F401  (bot, mail_store: fixtures)
     Bot,
     bot,
     gmail_reply,

@@ -15,9 +15,9 @@ from bot.slack import SlackTransport
 from storage.audit import snapshot
 from storage.db import Store
 from storage.models import AuditEntry, Entry, Via
+from tests.bot.slack.conftest import ANA, ANA_EMAIL, Slack
+from tests.bot.slack.test_reminder_flow import IRL_ART7, input_block, send_reminder
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, ANA_EMAIL, Slack
-from tests.slack.test_reminder_flow import IRL_ART7, input_block, send_reminder
 
 OFFER = {
     "description": "Risk education trainers",

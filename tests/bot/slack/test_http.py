@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from storage.db import Store
 from storage.models import Contact, Draft, Entry, ProcessedEvent, Report, ReportKind
-from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import (
+from tests.bot.slack.conftest import (
     ANA,
     LUC,
     LUC_EMAIL,
@@ -23,6 +22,7 @@ from tests.slack.conftest import (
     contact,
     count,
 )
+from tests.fakes.slack_api import FakeSlack
 
 
 def dm_event(user: str, channel: str, text: str) -> dict[str, object]:

@@ -25,6 +25,9 @@ from storage.contacts import contact_by_email
 from storage.db import Store
 from storage.digest import SENT, digest_key
 from storage.models import Contact, DigestSend, InboundMail, InboundStatus
+from tests.bot.mail.conftest import SmtpServer
+from tests.bot.mail.test_inbound import ISU as ISU_DESK
+from tests.bot.mail.test_inbound import Bot, gmail_reply, running_bot, settings
 from tests.handlers.test_digest import (
     ALL_SECTIONS,
     COORDINATOR,
@@ -40,9 +43,6 @@ from tests.handlers.test_digest import (
     load_examples,
     plain,
 )
-from tests.mail.conftest import SmtpServer
-from tests.mail.test_inbound import ISU as ISU_DESK
-from tests.mail.test_inbound import Bot, gmail_reply, running_bot, settings
 
 # The Monday after the week, 08:00 in Geneva (summer time since Sunday): the digest is due.
 SEND_TIME = datetime(2027, 3, 29, 6, 0, tzinfo=UTC)

@@ -15,6 +15,7 @@ import pytest
 
 from bot.slack import ids
 from storage.db import Store
+from tests.bot.slack.conftest import Slack
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.questions_world import (
     ANA,
@@ -26,7 +27,6 @@ from tests.handlers.questions_world import (
     references,
     seed,
 )
-from tests.slack.conftest import Slack
 
 
 @pytest.fixture

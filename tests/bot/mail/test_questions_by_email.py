@@ -14,6 +14,8 @@ import pytest
 
 from storage.db import Store
 from storage.models import Channel
+from tests.bot.mail.conftest import SmtpServer
+from tests.bot.mail.test_inbound import Bot, gmail_reply, plain_text, remind, running_bot
 from tests.handlers.questions_world import (
     ANA,
     ASKER_OF,
@@ -23,8 +25,6 @@ from tests.handlers.questions_world import (
     references,
     seed,
 )
-from tests.mail.conftest import SmtpServer
-from tests.mail.test_inbound import Bot, gmail_reply, plain_text, remind, running_bot
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from bot.slack import SlackTransport
 from storage.db import Store
 from storage.models import AuditEntry, Draft, DraftStatus, Entry, Report
+from tests.bot.slack.conftest import ANA, ANA_EMAIL, LUC, Slack, count
+from tests.bot.slack.test_http import dm_event
+from tests.bot.slack.test_reminder_flow import IRL_ART7, last, send_reminder
+from tests.bot.slack.test_settled_buttons import dm, subject
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.conftest import ANA, ANA_EMAIL, LUC, Slack, count
-from tests.slack.test_http import dm_event
-from tests.slack.test_reminder_flow import IRL_ART7, last, send_reminder
-from tests.slack.test_settled_buttons import dm, subject
 
 
 async def test_a_keyword_need_typed_in_the_dm_is_recorded_once_however_often_slack_sends_it(

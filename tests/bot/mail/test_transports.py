@@ -15,8 +15,7 @@ from bot.settings import SmtpTarget
 from handlers.reminders import compose_reminder
 from handlers.replies import Reply
 from schedules.delivery import DeliveryError, Outgoing, Transport
-from tests.fakes.waiting import WAIT  # a bound on every session, never a pause
-from tests.mail.conftest import (
+from tests.bot.mail.conftest import (
     BAD_ADDRESS,
     BUSY_ADDRESS,
     REPLY_DOMAIN,
@@ -25,6 +24,7 @@ from tests.mail.conftest import (
     SmtpServer,
     make_outgoing,
 )
+from tests.fakes.waiting import WAIT  # a bound on every session, never a pause
 
 
 @pytest.fixture

@@ -19,9 +19,7 @@ from bot.slack import SlackService, SlackTransport, start_slack
 from schedules.clock import FixedClock
 from storage.db import Store
 from storage.models import Channel, ProcessedEvent
-from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
-from tests.fakes.socket_mode import event_envelope, slash_command_envelope
-from tests.slack.conftest import (
+from tests.bot.slack.conftest import (
     ANA,
     NOW,
     SIGNING_SECRET,
@@ -29,6 +27,8 @@ from tests.slack.conftest import (
     count,
     signature,
 )
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fakes.socket_mode import event_envelope, slash_command_envelope
 
 
 @pytest.fixture
