@@ -3,6 +3,9 @@
 Every date a State is held to carries its basis (sourced from a public document, computed from the
 treaty's rules, or a default from CLDR) and the source, because the ISU must be able to say where a
 deadline comes from before a delegate is reminded of it.
+
+One module (about 650 lines) on purpose: the schema is read and reviewed as a whole against the
+migrations (``tests/storage/test_db.py`` checks they build exactly these tables).
 """
 
 from __future__ import annotations

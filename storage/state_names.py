@@ -16,13 +16,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from storage.treaty_data import (
-    Language,
-    StateFacts,
-    cldr_name,
-    cldr_territory_names,
-    load_treaty_data,
-)
+from storage.cldr_defaults import cldr_name, cldr_territory_names
+from storage.sourced import Language
+from storage.treaty_data import StateFacts, load_treaty_data
 
 # Forms people use that CLDR's en/fr/es territory names do not give, by ISO3.
 ALIASES: Mapping[str, tuple[str, ...]] = {

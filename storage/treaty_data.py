@@ -1,5 +1,10 @@
 """The shipped treaty facts: States Parties, signatories and the Article 3/4 deadline history.
 
+The defaults CLDR gives (names, language, zone, weekend) are in ``storage.cldr_defaults``; the
+provenance of every fact is ``storage.sourced.Sourced``. The three files' readers stay together
+(about 600 lines) because they share one scheme of row checks and the facts' types, and an ISU
+fixing a file reads them as one.
+
 Every fact carries where it came from (`Sourced`): a source's addresses when the CSV states it, the
 treaty rule when we computed it, or the CLDR data when it is only a default the ISU may correct. The
 readers validate a whole file before returning anything, so an ISU that loads a corrected file gets
@@ -16,27 +21,31 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal, TypeVar
 
-from babel import Locale, UnknownLocaleError
-from babel.core import get_global
+from storage.cldr_defaults import (
+    CLDR,
+    UN_NAME_SOURCE,
+    UN_NAMES,
+    cldr_name,
+    default_language,
+    default_timezone,
+    default_weekend,
+    iso2_for,
+    zone_exists,
+)
+from storage.sourced import Language, Sourced
 
 T = TypeVar("T")
 
-Basis = Literal["sourced", "computed", "default"]
 Status = Literal["party", "withdrawn", "signatory"]
-Language = Literal["en", "fr", "es"]
 Article = Literal[3, 4]
 
 STATES_FILE = "ccm_states_parties.csv"
 SIGNATORIES_FILE = "ccm_signatories_not_ratified.csv"
 HISTORY_FILE = "ccm_article3_4_deadlines.csv"
-
-CLDR = "CLDR territory data via Babel"
 
 # Article 17(1): the Convention entered into force on 1 August 2010, the first day of the sixth
 # month after the month (February 2010) of the thirtieth instrument. The 30th and 29th
@@ -54,36 +63,6 @@ INITIAL_REPORT_DAYS = 180
 
 # The CCM's 2011 regional groupings, which the shipped file uses throughout.
 REGIONS = frozenset({"Africa", "Americas", "Asia", "Europe", "Middle East", "Pacific"})
-
-# CLDR lists several zones for these States; reminders follow the capital's clock. Only States in
-# the shipped files are listed (checked by a test); a State missing here falls back to CLDR's
-# first zone, and its `timezone.source` says so.
-CAPITAL_ZONES: Mapping[str, tuple[str, str]] = {
-    "AUS": ("Australia/Sydney", "Canberra"),
-    "CAN": ("America/Toronto", "Ottawa"),
-    "CHL": ("America/Santiago", "Santiago"),
-    "COD": ("Africa/Kinshasa", "Kinshasa"),
-    "CYP": ("Asia/Nicosia", "Nicosia"),
-    "DEU": ("Europe/Berlin", "Berlin"),
-    "ECU": ("America/Guayaquil", "Quito"),
-    "ESP": ("Europe/Madrid", "Madrid"),
-    "IDN": ("Asia/Jakarta", "Jakarta"),
-    "MEX": ("America/Mexico_City", "Mexico City"),
-    "NZL": ("Pacific/Auckland", "Wellington"),
-    "PRT": ("Europe/Lisbon", "Lisbon"),
-    "PSE": ("Asia/Hebron", "Ramallah, seat of government (West Bank)"),
-}
-
-# Where CLDR's name is the territory's, not the treaty party's (Vatican City for the Holy See,
-# "Palestinian Territories" for the State of Palestine), or an informal disambiguation
-# ("Congo-Brazzaville"), we use the UN designation instead.
-UN_NAMES: Mapping[str, Mapping[Language, str]] = {
-    "VAT": {"fr": "Saint-Siège", "es": "Santa Sede"},
-    "PSE": {"fr": "État de Palestine", "es": "Estado de Palestina"},
-    "COG": {"fr": "Congo"},
-    "COD": {"fr": "République démocratique du Congo"},
-}
-UN_NAME_SOURCE = "UN designation of the party (CLDR's territory name differs)"
 
 # History events that record an obligation fulfilled (matched at the start of the event text).
 COMPLETION_EVENTS = (
@@ -122,15 +101,6 @@ class TreatyDataError(ValueError):
 class RowProblem:
     line: int
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Sourced(Generic[T]):
-    """A fact with its provenance: the source's addresses, the rule applied, or the default used."""
-
-    value: T
-    basis: Basis
-    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,94 +212,6 @@ def article17_entry_into_force(deposited: date) -> date:
 
 def article17_rule(deposited: date) -> str:
     return ART17_FIRST_30 if deposited <= THIRTIETH_INSTRUMENT_DEPOSITED else ART17_LATER
-
-
-# --- CLDR defaults ------------------------------------------------------------------------------
-
-
-def iso2_for(iso3: str) -> str | None:
-    """ISO 3166-1 alpha-2 for an alpha-3 code, from CLDR's territory aliases."""
-    aliases: Sequence[str] = get_global("territory_aliases").get(iso3, ())
-    if len(aliases) != 1 or not re.fullmatch(r"[A-Z]{2}", aliases[0]):
-        return None
-    return aliases[0]
-
-
-@cache
-def cldr_territory_names(language: Language) -> Mapping[str, str]:
-    """CLDR's names for every territory and region (keys such as "FR" or "419") in a language."""
-    return dict(Locale(language).territories)
-
-
-def cldr_name(iso2: str, language: Language) -> str | None:
-    return cldr_territory_names(language).get(iso2)
-
-
-def default_language(iso2: str) -> Sourced[Language]:
-    """English, French or Spanish: whichever official language most of the population uses.
-
-    CLDR counts "official" and "de_facto_official" languages; if none of the three is official
-    the default is English.
-    """
-    languages: Mapping[str, Mapping[str, Any]] = get_global("territory_languages").get(iso2, {})
-    shares = {
-        code: float(info.get("population_percent", 0.0))
-        for code, info in languages.items()
-        if code in ("en", "fr", "es")
-        and info.get("official_status") in ("official", "de_facto_official")
-    }
-    if not shares:
-        return Sourced("en", "default", f"{CLDR}: none of en/fr/es official in {iso2}; English")
-    chosen = max(_LANGUAGES, key=lambda code: shares.get(code, -1.0))
-    detail = ", ".join(f"{code} {share:g}%" for code, share in sorted(shares.items()))
-    return Sourced(chosen, "default", f"{CLDR}: official languages by population share: {detail}")
-
-
-def default_timezone(iso3: str, iso2: str) -> Sourced[str]:
-    """The State's CLDR zone; for States with several, the capital's (see CAPITAL_ZONES)."""
-    zones: Sequence[str] = get_global("territory_zones").get(iso2, ())
-    if iso3 in CAPITAL_ZONES:
-        zone, capital = CAPITAL_ZONES[iso3]
-        return Sourced(zone, "default", f"{CLDR}: zone of the capital, {capital}")
-    if len(zones) == 1:
-        return Sourced(zones[0], "default", CLDR)
-    if zones:
-        return Sourced(
-            zones[0],
-            "default",
-            f"{CLDR}: first of {len(zones)} zones; capital unknown to ccm-bot, please confirm",
-        )
-    return Sourced("UTC", "default", f"no CLDR zone for {iso2}; UTC, please confirm")
-
-
-_LANGUAGES: tuple[Language, ...] = ("en", "fr", "es")
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def weekend_days(start: int, end: int) -> frozenset[int]:
-    """The days from `start` to `end` inclusive (0 = Monday), wrapping past Sunday."""
-    return frozenset((start + offset) % 7 for offset in range((end - start) % 7 + 1))
-
-
-def default_weekend(iso2: str) -> Sourced[frozenset[int]]:
-    """Weekend days (0 = Monday) from CLDR week data; the range may wrap past Sunday."""
-    try:
-        locale = Locale.parse(f"und_{iso2}")
-        start, end = locale.weekend_start, locale.weekend_end
-    except (UnknownLocaleError, KeyError, ValueError):
-        return Sourced(frozenset({5, 6}), "default", f"no CLDR week data for {iso2}; Sat-Sun")
-    days = weekend_days(start, end)
-    span = _DAY_NAMES[start] if start == end else f"{_DAY_NAMES[start]}-{_DAY_NAMES[end]}"
-    return Sourced(days, "default", f"{CLDR} (week data: {span})")
-
-
-@cache
-def _zone_exists(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 # --- CSV plumbing -------------------------------------------------------------------------------
@@ -468,7 +350,7 @@ def _cldr_facts(
         else:
             names[language] = Sourced(row["name"], "default", f"no CLDR name; {language} = en")
     zone = default_timezone(iso3, iso2)
-    if not _zone_exists(zone.value):
+    if not zone_exists(zone.value):
         problems.append(
             RowProblem(
                 row.line,

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.core import get_global
 
+from storage.cldr_defaults import CAPITAL_ZONES, weekend_days
+from storage.sourced import Sourced
 from storage.treaty_data import (
-    CAPITAL_ZONES,
     CONVENTION_ENTRY_INTO_FORCE,
     STATES_COLUMNS,
     THIRTIETH_INSTRUMENT_DEPOSITED,
     DeadlineEvent,
-    Sourced,
     StateFacts,
     TreatyData,
     TreatyDataError,
@@ -26,7 +26,6 @@ from storage.treaty_data import (
     read_deadline_history,
     read_signatories,
     read_states,
-    weekend_days,
 )
 
 HEADER = ",".join(STATES_COLUMNS)
