@@ -23,7 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.slack import ids
-from bot.slack.blocks import fallback_text, reply_blocks
+from bot.slack.blocks.replies import reply_blocks
+from bot.slack.blocks.text import fallback_text
 from bot.slack.errors import SlackAnswer, read_answer
 from handlers.replies import Reply
 from schedules.delivery import DeliveryError, Outgoing

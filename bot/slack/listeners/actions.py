@@ -9,7 +9,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
-from bot.slack.blocks import fallback_text, not_me_modal, shared_blocks
+from bot.slack.blocks.forms import not_me_modal
+from bot.slack.blocks.replies import shared_blocks
+from bot.slack.blocks.text import fallback_text
 from bot.slack.errors import error_code
 from bot.slack.listeners.forms import open_editor, open_entry_modal
 from bot.slack.listeners.settling import settle, settle_reminder

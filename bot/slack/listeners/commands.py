@@ -12,7 +12,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
-from bot.slack.blocks import escape, overview_blocks
+from bot.slack.blocks.home import overview_blocks
+from bot.slack.blocks.text import escape
 from bot.slack.listeners.forms import open_entry_modal
 from bot.slack.listeners.shared import (
     Body,

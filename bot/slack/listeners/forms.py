@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.blocks import entry_modal, report_date_modal
+from bot.slack.blocks.forms import entry_modal, report_date_modal
 from bot.slack.listeners.shared import Deps, post
 from bot.slack.payloads import Click, ModalContext
 from handlers.assistance import editable

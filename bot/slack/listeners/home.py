@@ -7,7 +7,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
-from bot.slack.blocks import home_view, overview_blocks, reply_blocks
+from bot.slack.blocks.home import home_view, overview_blocks
+from bot.slack.blocks.replies import reply_blocks
 from bot.slack.listeners.shared import Body, Deps, caller, guard
 from bot.slack.payloads import Click
 from bot.slack.texts import stranger_reply

@@ -14,7 +14,7 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.blocks import settled_blocks
+from bot.slack.blocks.replies import settled_blocks
 from bot.slack.errors import error_code
 from bot.slack.listeners.shared import Deps
 from bot.slack.payloads import ModalContext, Posted

@@ -18,7 +18,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
-from bot.slack.blocks import Block, answer_blocks, fallback_text, query_button
+from bot.slack.blocks.replies import answer_blocks, query_button
+from bot.slack.blocks.text import Block, fallback_text
 from bot.slack.errors import error_code
 from bot.slack.texts import stranger_reply, trouble_reply
 from handlers.conversation import Conversation

@@ -11,18 +11,10 @@ from typing import Any
 import pytest
 
 from bot.slack import ids
-from bot.slack.blocks import (
-    MAX_MESSAGE_BLOCKS,
-    clip,
-    entry_modal,
-    escape,
-    home_view,
-    not_me_modal,
-    overview_blocks,
-    reply_blocks,
-    report_date_modal,
-    settled_blocks,
-)
+from bot.slack.blocks.forms import entry_modal, not_me_modal, report_date_modal
+from bot.slack.blocks.home import home_view, overview_blocks
+from bot.slack.blocks.replies import reply_blocks, settled_blocks
+from bot.slack.blocks.text import MAX_MESSAGE_BLOCKS, clip, escape
 from bot.slack.payloads import Click, Command, DirectMessage, ModalContext, Posted, Submission
 from handlers.i18n import translator
 from handlers.overview import OpenEntry, Overview

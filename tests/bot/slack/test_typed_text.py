@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack.blocks import ZERO_WIDTH_SPACE
+from bot.slack.blocks.text import ZERO_WIDTH_SPACE
 from tests.bot.slack.conftest import ANA, Slack
 from tests.fakes.slack_api import FakeSlack
 
