@@ -5,13 +5,17 @@ from __future__ import annotations
 from bot.cli.base import main
 from bot.cli.chat import chat
 from bot.cli.digest import digest
+from bot.cli.entries import needs, offers
+from bot.cli.export import export
 from bot.cli.mail import mail
 from bot.cli.maintenance import db
-from bot.cli.queries import export, needs, offers, overdue_command, overview, stats
+from bot.cli.overdue import overdue_command
+from bot.cli.overview import overview
 from bot.cli.records import contacts, imports
 from bot.cli.reminders import deadlines, reminders
 from bot.cli.run import run
 from bot.cli.states import states
+from bot.cli.stats import stats
 
 main.add_command(db)
 main.add_command(states)
