@@ -23,7 +23,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import assistance, questions, report_submitted
+from handlers import questions, report_submitted
+from handlers.assistance import changes, reading, recording
 from handlers.drafts import cancel, nothing_pending, pending_draft
 from handlers.i18n import Translator, _
 from handlers.questions import Ask, Resolver, asker_of, is_question, parse_question
@@ -99,20 +100,20 @@ class Conversation:
                 )
             return await report_submitted.propose(session, turn, now, on=found.on, year=found.year)
         if found.intent in (Intent.NEED, Intent.OFFER):
-            fields = assistance.from_understanding(found)
+            fields = reading.from_understanding(found)
             if stated:
-                return await assistance.record_stated(
+                return await recording.record_stated(
                     session, turn, now, found.intent, fields, stated
                 )
-            return await assistance.propose(session, turn, now, found.intent, fields)
+            return await recording.propose(session, turn, now, found.intent, fields)
         if found.intent is Intent.NOT_ME:
             return await not_me(session, turn, now, found.email)
         if found.intent is Intent.CORRECT and found.reference:
-            return await assistance.correct(
-                session, turn, now, found.reference, assistance.correction(found), stated
+            return await changes.correct(
+                session, turn, now, found.reference, reading.correction(found), stated
             )
         if found.intent is Intent.WITHDRAW and found.reference:
-            return await assistance.withdraw(session, turn, now, found.reference, stated)
+            return await changes.withdraw(session, turn, now, found.reference, stated)
         if found.intent in (Intent.CONFIRM, Intent.CANCEL, Intent.SNOOZE, Intent.STOP, Intent.HELP):
             return await self._act(session, turn, found.intent, fields={})
         return self.not_understood(turn)
@@ -140,11 +141,11 @@ class Conversation:
                 source=source,
             )
         if action in (Intent.NEED, Intent.OFFER):
-            return await assistance.record_stated(session, turn, now, action, fields, source)
+            return await recording.record_stated(session, turn, now, action, fields, source)
         if action is Intent.CORRECT:
-            return await assistance.correct(session, turn, now, turn.value, fields, source)
+            return await changes.correct(session, turn, now, turn.value, fields, source)
         if action is Intent.WITHDRAW:
-            return await assistance.withdraw(session, turn, now, turn.value, source)
+            return await changes.withdraw(session, turn, now, turn.value, source)
         if action is Intent.SNOOZE:
             return await snooze(session, turn, now, self.snooze_days)
         if action is Intent.STOP:
@@ -172,7 +173,7 @@ class Conversation:
         draft.status = DraftStatus.CONFIRMED
         if draft.intent == report_submitted.INTENT:
             return await report_submitted.record(session, turn, self.clock.now(), draft)
-        return await assistance.record(session, turn, self.clock.now(), draft)
+        return await recording.record(session, turn, self.clock.now(), draft)
 
     def help(self, turn: Turn) -> Reply:
         """What this person's role can do: a Coordinator or the ISU asks the records (and may

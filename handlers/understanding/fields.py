@@ -1,5 +1,6 @@
 """Field names a correction may use: ``CORRECT N-2026-0042 amount is USD 300,000`` changes the
-amount only, ``… description: …`` the description only (see ``handlers.assistance.correction``).
+amount only, ``… description: …`` the description only (see
+``handlers.assistance.reading.correction``).
 
 Matched in folded text (no case, no accents), so "Descripción", "CATÉGORIE" and "montant" read
 alike; the labels are the forms' own field names in the three languages.

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from handlers.assistance import correction
+from handlers.assistance.reading import correction
 from handlers.understanding import understand
 
 TODAY = date(2027, 5, 2)

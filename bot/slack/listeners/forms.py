@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.blocks.forms import entry_modal, report_date_modal
 from bot.slack.listeners.shared import Deps, post
 from bot.slack.payloads import Click, ModalContext
-from handlers.assistance import editable
+from handlers.assistance.changes import editable
 from handlers.drafts import nothing_pending, pending_draft
 from handlers.entry_form import draft_form, entry_form, entry_intro
 from handlers.replies import Reply
