@@ -20,7 +20,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 from typing import Literal
 
-from bot.mail.body import extract_reply
+from bot.mail.body.reply import extract_reply
 
 __all__ = [
     "BounceVerdict",

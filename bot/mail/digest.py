@@ -29,7 +29,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.mail.answers import answer_email
-from bot.mail.body import extract_reply
+from bot.mail.body.reply import extract_reply
 from bot.mail.compose import render_email
 from bot.mail.tokens import reply_address_for, sign_token
 from bot.mail.transports import MessageSender

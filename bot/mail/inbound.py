@@ -44,7 +44,7 @@ from bot.mail.answers import (
     unproven_bounce_notice,
 )
 from bot.mail.authresults import read_auth_results
-from bot.mail.body import extract_reply, parse_message
+from bot.mail.body.reply import extract_reply, parse_message
 from bot.mail.bounces import read_proof, unproven_notice_id
 from bot.mail.classify import Classification, RecipientStatus, classify
 from bot.mail.digest import answer_digest_reply, is_digest_key

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.mail.body import extract_reply, html_to_text, new_text, parse_message
+from bot.mail.body.html_text import html_to_text
+from bot.mail.body.quotes import new_text
+from bot.mail.body.reply import extract_reply, parse_message
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.mail.body import parse_message
+from bot.mail.body.reply import parse_message
 from bot.mail.classify import (
     BounceVerdict,
     Classification,

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.mail.body import parse_message
+from bot.mail.body.reply import parse_message
 from bot.mail.compose import render_email
 from bot.mail.inbound import MailService
 from bot.mail.outgoing import MailQueue, MessageSender

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.mail.body import parse_message
+from bot.mail.body.reply import parse_message
 from bot.mail.tokens import (
     TOKEN_LENGTH,
     InvalidToken,
