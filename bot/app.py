@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mail.answers import isu_notice
-from bot.mail.digest import DigestService, SummaryPoster
+from bot.mail.digest_sending import DigestService, SummaryPoster
 from bot.mail.inbound import MailService
 from bot.mail.outgoing import MailQueue
 from bot.mail.transports import OutboxTransport, ReminderEmails, SmtpTransport

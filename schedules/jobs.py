@@ -33,13 +33,13 @@ MAIL_RETRY_JOB = "mail-retry"
 # The first retry of a mail comes a minute after its failure (storage.claims.retry_delay).
 MAIL_RETRY_MINUTES = 1
 # The digest job checks this often whether a week's digest is due; sending is once per person
-# and week whatever the number of checks (bot.mail.digest), and a check on the hour meets the
-# configured send hour exactly.
+# and week whatever the number of checks (bot.mail.digest_sending), and a check on the hour
+# meets the configured send hour exactly.
 DIGEST_CHECK = "*/5"
 
 
 class WeeklyDigest(Protocol):
-    """What the timetable needs of the digest service (bot.mail.digest.DigestService)."""
+    """What the timetable needs of the digest service (bot.mail.digest_sending.DigestService)."""
 
     @property
     def clock(self) -> Clock: ...

@@ -12,13 +12,8 @@ import click
 
 from bot.app import email_transport, worker_name
 from bot.cli.base import Env, Failure, echo_json, json_option, unknown_contact, with_store
-from bot.mail.digest import (
-    DigestService,
-    MessageSender,
-    NobodyToPreview,
-    render_digest_html,
-    render_digest_text,
-)
+from bot.mail.digest_rendering import render_digest_html, render_digest_text
+from bot.mail.digest_sending import DigestService, MessageSender, NobodyToPreview
 from handlers.digest import latest_completed_week
 from schedules.clock import FixedClock
 from schedules.periods import Period, iso_week, parse_iso_week

@@ -17,15 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from handlers.digest import (
-    Digest,
-    compose_digest,
-    compose_summary,
-    digest_switch,
-    load_digest_facts,
-    load_shared_facts,
-    window_start,
-)
+from handlers.digest import digest_switch, load_digest_facts, load_shared_facts, window_start
+from handlers.digest_composition import Digest, compose_digest, compose_summary
 from handlers.imports import ImportKind, run_import
 from handlers.turns import speaker_for
 from schedules.periods import Period, iso_week

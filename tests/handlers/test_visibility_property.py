@@ -27,7 +27,7 @@ from schedules.policy import ReminderPolicy
 from storage.audit import SYSTEM, Actor
 from storage.contacts import upsert_contact
 from storage.db import Store
-from storage.digest import changed_entries
+from storage.digest_activity import changed_entries
 from storage.models import (
     Category,
     Contact,

@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
-from bot.mail.digest import DigestService
+from bot.mail.digest_sending import DigestService
 from bot.settings import Settings
 from handlers.digest import DigestSchedule, due_period, latest_completed_week, load_shared_facts
 from schedules.clock import FixedClock

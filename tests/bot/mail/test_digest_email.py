@@ -16,7 +16,8 @@ from email.utils import parseaddr
 import pytest
 from sqlalchemy import select
 
-from bot.mail.digest import DigestService, MessageSender, render_digest_html
+from bot.mail.digest_rendering import render_digest_html
+from bot.mail.digest_sending import DigestService, MessageSender
 from bot.mail.tokens import verify_token
 from bot.mail.transports import SmtpTransport
 from bot.settings import SmtpTarget
@@ -286,7 +287,7 @@ async def test_other_replies_to_a_digest_change_nothing(mail_bot: Bot) -> None:
 
 
 def test_the_chart_fits_its_track() -> None:
-    from bot.mail.digest import BAR_WIDTH, _bar_pixels, _text_bar
+    from bot.mail.digest_rendering import BAR_WIDTH, _bar_pixels, _text_bar
 
     assert [_bar_pixels(r) for r in (0.0, 0.125, 0.5, 1.0, 1.7, -1.0)] == [
         0,
