@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.mail.answers import isu_notice
 from bot.mail.digest_sending import DigestService, SummaryPoster
-from bot.mail.inbound import MailService
+from bot.mail.inbound.service import MailService
 from bot.mail.outgoing import MailQueue
 from bot.mail.transports import OutboxTransport, ReminderEmails, SmtpTransport
 from bot.settings import Settings

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import create_app
-from bot.mail.inbound import MailService
+from bot.mail.inbound.service import MailService
 from bot.settings import Settings
 from bot.slack import SlackService
 from schedules.clock import FixedClock

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from bot.mail.body.reply import parse_message
 from bot.mail.compose import render_email
-from bot.mail.inbound import MailService
+from bot.mail.inbound.service import MailService
 from bot.mail.outgoing import MailQueue, MessageSender
 from bot.mail.tokens import sign_token
 from bot.mail.transports import ReminderEmails, SmtpTransport
