@@ -40,6 +40,7 @@ from handlers.questions import (
 from handlers.stats import yearly_analysis
 from storage.audit import SYSTEM
 from storage.db import Store, open_store
+from storage.listings import REGIONS, Filters, entries
 from storage.models import (
     AssistanceRecord,
     Category,
@@ -60,7 +61,7 @@ from storage.models import (
     Via,
     Visibility,
 )
-from storage.queries import REGIONS, Filters, entries, state_overview
+from storage.overview import state_overview
 from storage.states import load_states
 from storage.treaty_data import load_treaty_data
 from storage.visibility import Viewer

@@ -22,6 +22,7 @@ from handlers.turns import Speaker
 from schedules.calendar import annual_report_due
 from schedules.periods import Period, local_instant, previous_week, week_containing
 from storage.audit import Actor
+from storage.deadlines import Deadline, deadlines
 from storage.digest import last_sent_end, set_digest
 from storage.digest_activity import (
     ChangedEntries,
@@ -33,9 +34,10 @@ from storage.digest_activity import (
     reports_received,
     unanswered_reminders,
 )
+from storage.listings import state_names
 from storage.models import Contact, EntryKind, Report, State, Via
-from storage.queries import Deadline, deadlines, owes_annual_report, party_on, state_names
 from storage.visibility import Viewer
+from storage.yearly_figures import owes_annual_report, party_on
 
 __all__ = [
     "WEEKDAYS",

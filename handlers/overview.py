@@ -16,7 +16,7 @@ from schedules.delivery import ReminderItem
 from schedules.planner import calendar_of
 from schedules.policy import ReminderPolicy, open_items
 from storage.models import EntryKind, EntryStatus, ReportKind
-from storage.queries import custom_deadlines_of, open_entries_of
+from storage.overview import custom_deadlines_of, open_entries_of
 from storage.records import reports_of
 from storage.states import state_by_code
 

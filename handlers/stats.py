@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.i18n import _
 from schedules.calendar import annual_report_due
 from storage.models import Direction
-from storage.queries import YearFacts, year_facts
+from storage.yearly_figures import YearFacts, year_facts
 
 ARTICLES = ("3", "4", "5")
 GROUPS = (

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.deadlines import ESCALATION
 from storage.models import (
     Delivery,
     Entry,
@@ -25,7 +26,6 @@ from storage.models import (
     ReportKind,
     Role,
 )
-from storage.queries import ESCALATION
 from storage.visibility import Viewer, visible_to
 
 # Reminders count as "unanswered" in a digest if one went out this long before its end.

@@ -292,9 +292,9 @@ class Entry(Base):
         CheckConstraint("amount IS NULL OR amount > 0", name="amount_positive"),
         Index("ix_entries_kind_status_created", "kind", "status", "created_at"),
         Index("ix_entries_kind_article_category", "kind", "article", "category"),
-        # storage.queries: newest-first pages and exports; a State's entries (and how many are
-        # open); the yearly figures; listings of a category; and the counts of filtered
-        # listings, read from the index alone.
+        # storage.listings, storage.overview and storage.yearly_figures: newest-first pages and
+        # exports; a State's entries (and how many are open); the yearly figures; listings of a
+        # category; and the counts of filtered listings, read from the index alone.
         Index("ix_entries_kind_created", "kind", "created_at", "id"),
         Index("ix_entries_state_kind_created", "state_iso3", "kind", "created_at"),
         Index("ix_entries_state_kind_status", "state_iso3", "kind", "status"),

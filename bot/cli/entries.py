@@ -14,8 +14,8 @@ from bot.cli.states import find_state
 from bot.cli.viewing import as_option, entry_record, short, today_of, viewer_for
 from handlers.i18n import _, translator
 from handlers.questions import Filters, describe, parse_filters
+from storage.listings import MAX_PAGE, REGIONS, entries
 from storage.models import Category, EntryKind, EntryStatus
-from storage.queries import MAX_PAGE, REGIONS, entries
 from storage.state_names import resolve_state_code
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -14,7 +14,7 @@ from bot.cli.viewing import as_option, entry_record, short, today_of, viewer_for
 from handlers.i18n import _
 from handlers.questions import deadline_lines
 from storage.models import ReportKind
-from storage.queries import state_overview
+from storage.overview import state_overview
 from storage.states import latest_deadline
 
 

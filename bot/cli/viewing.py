@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.base import Env, unknown_contact
 from storage.contacts import contact_by_email
+from storage.listings import state_names
 from storage.models import Entry
-from storage.queries import state_names
 from storage.visibility import ISU, Viewer
 
 as_option = click.option(

@@ -6,7 +6,7 @@ One place answers them, for every channel (a Slack DM or ``/ccm`` command, an em
 - ``parsing`` and ``words`` read a question in English, French or Spanish into a ``Question``;
 - ``routing`` decides whether a turn is a question at all (``is_question``);
 - ``listings``, ``state``, ``overdue`` and ``figures`` answer each kind of question, with what
-  the asker may see (``storage.visibility``, through ``storage.queries``);
+  the asker may see (``storage.visibility``, through ``storage.listings``);
 - ``answering`` puts an answer together as a channel-neutral ``Reply`` whose choices (*More*,
   *Show the names*, *Share*) carry the question to ask again (``ask.Ask``);
 - ``wording`` says how a question was understood; ``exports`` writes tables that re-import.
@@ -50,7 +50,7 @@ from handlers.questions.wording import (
     last_due_year,
 )
 from handlers.questions.words import Topic
-from storage.queries import Filters
+from storage.listings import Filters
 
 __all__ = [
     "DEFAULT_MONTHS",

@@ -29,7 +29,7 @@ from handlers.questions.wording import subject
 from handlers.replies import Choice, Reply
 from handlers.turns import Speaker
 from handlers.understanding.keywords import Intent
-from storage.queries import state_names
+from storage.listings import state_names
 
 
 def ask_of(question: Question, text: str) -> Ask | None:

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.imports import ImportKind, columns_of
 from handlers.tables import write_table
+from storage.listings import Filters, export_contacts, export_entries, export_reports
 from storage.models import EntryKind
-from storage.queries import Filters, export_contacts, export_entries, export_reports
 from storage.visibility import Viewer
 
 

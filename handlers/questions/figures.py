@@ -21,7 +21,7 @@ from handlers.stats import (
     STAT_LABELS,
     yearly_analysis,
 )
-from storage.queries import Filters
+from storage.listings import Filters
 
 
 async def stats_answer(

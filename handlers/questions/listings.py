@@ -1,6 +1,6 @@
 """Needs and offers: a listing, one page at a time, of what the asker may see.
 
-What a person may see is decided in the query (``storage.queries.entries`` through
+What a person may see is decided in the query (``storage.listings.entries`` through
 ``storage.visibility``), never here; a record for the Coordinators only says so on every line
 it is shown, so nobody repeats it to the wrong audience.
 """
@@ -18,8 +18,8 @@ from handlers.questions.ask import Answered, Ask, Asker
 from handlers.questions.parsing import Question, Topic
 from handlers.questions.wording import describe_question, found_text, showing, subject
 from handlers.replies import Reply, Section
+from storage.listings import entries
 from storage.models import Entry, EntryKind, Visibility
-from storage.queries import entries
 
 ENTRIES_PER_ANSWER = 10  # one section each: with the header and buttons, far under 50 blocks
 DESCRIPTION_PREVIEW = 300

@@ -27,7 +27,8 @@ from handlers.questions.wording import (
 )
 from handlers.replies import Reply, Section
 from schedules.calendar import add_months, annual_report_due
-from storage.queries import Deadline, Filters, Overdue, deadlines, overdue
+from storage.deadlines import Deadline, Overdue, deadlines, overdue
+from storage.listings import Filters
 from storage.visibility import reminders_visible_to
 
 LINES_PER_ANSWER = 25  # States or deadlines, one line each, in one section (3000 characters)

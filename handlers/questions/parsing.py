@@ -36,8 +36,8 @@ from handlers.questions.words import (
 from handlers.understanding._text import fold, normalise
 from handlers.understanding.categories import find_category
 from handlers.understanding.dates import MONTHS, find_date
+from storage.listings import Filters
 from storage.models import Category, EntryStatus
-from storage.queries import Filters
 
 Resolver = Callable[[str], str | None]
 

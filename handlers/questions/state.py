@@ -1,7 +1,7 @@
 """One State: its deadlines, its Article 7 reports, its open needs and offers, its contacts and,
 for those who may see them, its reminders.
 
-Who sees what: the records the asker may see (``storage.queries.state_overview``), and the
+Who sees what: the records the asker may see (``storage.overview.state_overview``), and the
 reminders only for the Coordinators, the ISU and the State's own delegates
 (``storage.visibility.reminders_visible_to``).
 """
@@ -19,8 +19,9 @@ from handlers.questions.ask import Answered, Asker
 from handlers.questions.parsing import Question, Resolver, Topic
 from handlers.questions.wording import describe_question, subject
 from handlers.replies import Reply, Section
+from storage.listings import Filters
 from storage.models import ReportKind, Role
-from storage.queries import Filters, StateOverview, state_overview
+from storage.overview import StateOverview, state_overview
 from storage.visibility import reminders_visible_to
 
 OVERVIEW_LINES = 10

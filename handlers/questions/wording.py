@@ -13,8 +13,8 @@ from handlers.entry_form import CATEGORY_LABELS, STATUS_LABELS
 from handlers.i18n import Translator, _
 from handlers.questions.parsing import Question, Topic
 from schedules.calendar import annual_report_due
+from storage.listings import Filters, Page
 from storage.models import Entry, EntryKind
-from storage.queries import Filters, Page
 
 DEFAULT_MONTHS = 12
 

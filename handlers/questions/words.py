@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from handlers.understanding._text import fold, normalise
+from storage.listings import REGIONS
 from storage.models import EntryStatus
-from storage.queries import REGIONS
 
 
 class Topic(StrEnum):

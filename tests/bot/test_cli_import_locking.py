@@ -36,10 +36,12 @@ from schedules.jobs import Housekeeping
 from storage.audit import SYSTEM
 from storage.db import Store, create_engine, session_factory
 from storage.housekeeping import ABANDONED_AFTER
+from storage.listings import export_entries, needs
 from storage.models import Category, Entry, EntryKind, StagedAudit, Via
-from storage.queries import export_entries, needs, state_overview, year_facts
+from storage.overview import state_overview
 from storage.records import add_entry, published
 from storage.visibility import ISU, entry_for
+from storage.yearly_figures import year_facts
 
 ROWS = 5_000
 WAIT_SECONDS = 3.0

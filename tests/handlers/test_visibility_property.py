@@ -28,6 +28,7 @@ from storage.audit import SYSTEM, Actor
 from storage.contacts import upsert_contact
 from storage.db import Store
 from storage.digest_activity import changed_entries
+from storage.listings import MAX_PAGE, entries, export_entries
 from storage.models import (
     Category,
     Contact,
@@ -38,7 +39,7 @@ from storage.models import (
     Via,
     Visibility,
 )
-from storage.queries import MAX_PAGE, entries, export_entries, state_overview
+from storage.overview import state_overview
 from storage.records import add_entry
 from storage.states import load_states
 from storage.treaty_data import TreatyData, load_treaty_data

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.audit import SYSTEM
 from storage.db import Store
+from storage.deadlines import deadlines, overdue
+from storage.listings import Filters, entries, export_entries, needs, offers
 from storage.models import (
     Category,
     Channel,
@@ -28,16 +30,7 @@ from storage.models import (
     Role,
     Visibility,
 )
-from storage.queries import (
-    Filters,
-    deadlines,
-    entries,
-    export_entries,
-    needs,
-    offers,
-    overdue,
-    state_overview,
-)
+from storage.overview import state_overview
 from storage.records import add_entry
 from storage.visibility import ISU, STRANGER, Viewer
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, update
 
-from storage import queries, search_index
+from storage import listings, search_index
 from storage.audit import SYSTEM
 from storage.db import Store
+from storage.listings import Filters, entries, export_entries
 from storage.models import Category, Entry, EntryKind
-from storage.queries import Filters, entries, export_entries
 from storage.records import add_entry
 from storage.visibility import ISU
 
@@ -105,7 +105,7 @@ async def test_search_syntax_in_a_word_is_plain_text(loaded_store: Store, word: 
 async def test_counts_stop_at_the_cap_and_say_there_are_more(
     loaded_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queries, "COUNT_CAP", 5)
+    monkeypatch.setattr(listings, "COUNT_CAP", 5)
     await add_needs(loaded_store, *(f"Need number {n}" for n in range(8)))
     async with loaded_store.transaction() as session:
         first = await entries(session, EntryKind.NEED, ISU, limit=2)

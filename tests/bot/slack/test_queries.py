@@ -20,7 +20,7 @@ from bot.slack import ids
 from handlers.i18n import translator
 from handlers.imports import ImportKind, columns_of
 from handlers.questions import Ask, clip_words
-from storage import queries
+from storage import listings
 from storage.audit import SYSTEM
 from storage.contacts import upsert_contact
 from storage.db import Store
@@ -189,7 +189,7 @@ async def test_a_long_listing_says_more_than_its_counting_cap(
     slack: Slack, slack_store: Store, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counting stops at a cap (1,000 in use; 12 here), and the answer says "more than"."""
-    monkeypatch.setattr(queries, "COUNT_CAP", 12)
+    monkeypatch.setattr(listings, "COUNT_CAP", 12)
     await slack.command(AMELIE, "needs article 4 africa open")
     (first,) = await fake_slack.wait_for(lambda: whispers(fake_slack, AMELIE))
     assert "Plus de 12 résultats." in shown(first)
