@@ -95,7 +95,7 @@ async def annual_reports_received(session: AsyncSession, year: int, as_of: date)
 
 
 def _reminders_visible(viewer: Viewer) -> ColumnElement[bool]:
-    """``storage.queries.reminders_visible_to`` as SQL on Delivery."""
+    """``storage.visibility.reminders_visible_to`` as SQL on Delivery."""
     if viewer.sees_everything:
         return true()
     if viewer.role is Role.DELEGATE and viewer.state:
