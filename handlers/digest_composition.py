@@ -25,7 +25,8 @@ from handlers.replies import Reply, Section
 from handlers.understanding._text import fold
 from schedules.delivery import ReminderItem
 from schedules.periods import Period
-from storage.models import Entry, Report, ReportKind, State, Visibility
+from storage.items import report_item_id
+from storage.models import Entry, Report, State, Visibility
 
 __all__ = ["Digest", "DigestSection", "RateBar", "compose_digest", "compose_summary"]
 
@@ -133,7 +134,7 @@ def _item_title(t: Translator, state: str, item: str, due: date, title: str | No
 
 
 def _report_item(report: Report) -> str:
-    return "art7-initial" if report.kind is ReportKind.INITIAL else f"art7-annual-{report.year}"
+    return report_item_id(report.kind, report.year)
 
 
 def _names(t: Translator, states: dict[str, State], codes: list[str]) -> str:

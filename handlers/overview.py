@@ -15,7 +15,8 @@ from handlers.turns import Speaker
 from schedules.delivery import ReminderItem
 from schedules.planner import calendar_of
 from schedules.policy import ReminderPolicy, open_items
-from storage.models import EntryKind, EntryStatus, ReportKind
+from storage.items import report_item_id
+from storage.models import EntryKind, EntryStatus
 from storage.overview import custom_deadlines_of, open_entries_of
 from storage.records import reports_of
 from storage.states import state_by_code
@@ -66,7 +67,7 @@ async def overview_of(
         ]
         submitted = [
             SubmittedReport(
-                "art7-initial" if r.kind is ReportKind.INITIAL else f"art7-annual-{r.year}",
+                report_item_id(r.kind, r.year),
                 r.submitted_on,
             )
             for r in sorted(reports, key=lambda r: r.submitted_on or today, reverse=True)

@@ -13,6 +13,8 @@ from handlers.replies import Choice, Reply, Section
 from handlers.understanding.keywords import KEYWORDS, Intent
 from schedules.delivery import Outgoing, ReminderItem
 from schedules.policy import DAY, ESCALATE
+from storage.items import report_of_item
+from storage.models import ReportKind
 
 ANSWERS = (
     (Intent.REPORT_SUBMITTED, _("Report submitted")),
@@ -26,11 +28,11 @@ ANSWERS = (
 
 def item_title(t: Translator, item: ReminderItem) -> str:
     """The name of a due item, e.g. "Article 7 annual report covering 2026"."""
-    if item.item == "art7-initial":
+    report = report_of_item(item.item)
+    if report is not None and report[0] is ReportKind.INITIAL:
         return t.gettext("Initial Article 7 transparency report")
-    if item.item.startswith("art7-annual-"):
-        year = item.item.removeprefix("art7-annual-")
-        return t.gettext("Article 7 annual transparency report covering {year}", year=year)
+    if report is not None:
+        return t.gettext("Article 7 annual transparency report covering {year}", year=report[1])
     if item.item == "art3":
         return t.gettext("Article 3 deadline: destruction of stockpiled cluster munitions")
     if item.item == "art4":

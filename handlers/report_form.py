@@ -10,13 +10,14 @@ from datetime import date
 from typing import Any
 
 from handlers.i18n import Translator
+from storage.items import report_item_id
 from storage.models import ReportKind
 
 
 def draft_about(payload: dict[str, Any]) -> str:
     """The reminder ("ISO3:item") a report's draft answers, to reopen its date form."""
-    initial = payload.get("kind") == ReportKind.INITIAL.value
-    item = "art7-initial" if initial else f"art7-annual-{payload.get('year')}"
+    kind = ReportKind(payload.get("kind") or ReportKind.ANNUAL.value)
+    item = report_item_id(kind, int(payload.get("year") or 0))
     return f"{payload['state']}:{item}"
 
 

@@ -21,6 +21,7 @@ from handlers.turns import Turn
 from handlers.understanding.keywords import KEYWORDS, Intent
 from schedules.calendar import annual_report_due, initial_report_due
 from storage.audit import Actor, Source
+from storage.items import item_of, report_item_id, report_of_item
 from storage.ledger import cancel_unsent
 from storage.models import Draft, DraftStatus, ReportKind
 from storage.records import mark_report_submitted
@@ -31,11 +32,9 @@ INTENT = "report_submitted"
 
 def which_report(turn: Turn, today: date, year: int | None) -> tuple[ReportKind, int]:
     """The report meant: the one the reminder was about, a year they named, else last year's."""
-    item = (turn.about or "").partition(":")[2]
-    if item == "art7-initial":
-        return ReportKind.INITIAL, 0
-    if item.startswith("art7-annual-") and year is None:
-        return ReportKind.ANNUAL, int(item.removeprefix("art7-annual-"))
+    named = report_of_item(item_of(turn.about))
+    if named is not None and (named[0] is ReportKind.INITIAL or year is None):
+        return named
     return ReportKind.ANNUAL, year if year is not None else today.year - 1
 
 
@@ -162,9 +161,9 @@ async def _store(
     assert state.entry_into_force is not None
     if kind is ReportKind.INITIAL:
         due, year = initial_report_due(state.entry_into_force), state.entry_into_force.year
-        item = "art7-initial"
     else:
-        due, item = annual_report_due(year), f"art7-annual-{year}"
+        due = annual_report_due(year)
+    item = report_item_id(kind, year)
     actor = Actor(turn.speaker.name, turn.via, turn.speaker.contact_id, source)
     submitted_on = date.fromisoformat(payload["on"])
     await mark_report_submitted(

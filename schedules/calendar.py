@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
+from storage.items import INITIAL_ITEM, annual_item_id, custom_item_id
 from storage.treaty_data import INITIAL_REPORT_DAYS  # Article 7(1)
 
 ANNUAL_REPORT_MONTH, ANNUAL_REPORT_DAY = 4, 30  # Article 7(2): 30 April
@@ -118,16 +119,6 @@ def art4_original_deadline(eif: date) -> date:
     return add_months(eif, 12 * CLEARANCE_YEARS)
 
 
-def annual_item_id(covers_year: int) -> str:
-    """Ledger id of the annual report covering `covers_year` (due 30 April of the next)."""
-    return f"art7-annual-{covers_year}"
-
-
-def custom_item_id(custom_id: int) -> str:
-    """Ledger id of a hand-added deadline."""
-    return f"custom-{custom_id}"
-
-
 def items_open(
     cal: StateCalendar,
     today: date,
@@ -157,7 +148,7 @@ def items_open(
         candidates.append(
             DueItem(
                 cal.iso3,
-                "art7-initial",
+                INITIAL_ITEM,
                 ItemKind.ART7,
                 initial_report_due(cal.entry_into_force),
                 article=7,

@@ -2,7 +2,8 @@
 
 The treaty calendar's rules (when a report is due, how months add up) live in ``schedules``;
 functions here take the dates they need as parameters, so the import direction stays inward.
-``ANNUAL_ITEM`` and ``ESCALATION`` are how a reminder about an annual report is recognised.
+``storage.items.annual_item_id`` and ``ESCALATION`` are how a reminder about an annual report
+is recognised.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.items import annual_item_id
 from storage.models import (
     CustomDeadline,
     Delivery,
@@ -29,8 +31,6 @@ from storage.models import (
 from storage.states import latest_deadline
 from storage.yearly_figures import owes_annual_report
 
-# A reminder about the annual report covering a year carries this item id (see schedules.calendar).
-ANNUAL_ITEM = "art7-annual-{year}"
 ESCALATION = "escalation"
 
 
@@ -87,7 +87,7 @@ async def overdue(session: AsyncSession, year: int, *, due: date, today: date) -
         select(Delivery.state_iso3, Message.purpose, Message.sent_at)
         .join(Message, Message.id == Delivery.message_id)
         .where(
-            Delivery.item == ANNUAL_ITEM.format(year=year),
+            Delivery.item == annual_item_id(year),
             Delivery.state_iso3.in_([state.iso3 for state in late]),
             Delivery.cancelled.is_(False),
             Message.status == MessageStatus.SENT,

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.deadlines import ESCALATION
+from storage.items import report_item_id
 from storage.models import (
     Delivery,
     Entry,
@@ -164,7 +165,7 @@ async def _items_done(session: AsyncSession, states: set[str]) -> set[tuple[str,
         )
     )
     for iso3, kind, year in reports.all():
-        done.add((iso3, "art7-initial" if kind is ReportKind.INITIAL else f"art7-annual-{year}"))
+        done.add((iso3, report_item_id(kind, year)))
     completed = await session.execute(
         select(Obligation.state_iso3, Obligation.article).where(
             Obligation.state_iso3.in_(states),

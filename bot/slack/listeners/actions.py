@@ -31,11 +31,11 @@ from bot.slack.texts import invite_me
 from handlers.questions import Ask
 from handlers.turns import Turn
 from handlers.understanding.keywords import Intent
+from storage.items import ARTICLE_ITEMS, item_of
 from storage.models import EntryKind, Via
 
 # Items whose deadline belongs to one article of the Convention: a need raised from their
 # reminder is about that article. Article 7 reports concern every article, so none is implied.
-ARTICLE_OF_ITEM = {"art3": "3", "art4": "4"}
 QUERY_PAGES = (ids.QUERY_MORE_ACTION, ids.QUERY_NAMES_ACTION)
 
 
@@ -63,8 +63,8 @@ async def on_answer(deps: Deps, ack: AsyncAck, body: Body, client: AsyncWebClien
         answer=intent.value,
     )
     if intent in (Intent.NEED, Intent.OFFER):
-        item = (click.value or "").partition(":")[2]
-        fields = {"article": ARTICLE_OF_ITEM.get(item, "")}
+        article = ARTICLE_ITEMS.get(item_of(click.value))
+        fields = {"article": str(article or "")}
         kind = EntryKind(intent.value)
         await open_entry_modal(client, click.trigger_id, speaker, kind, fields, context)
     elif intent is Intent.NOT_ME:

@@ -39,6 +39,7 @@ from handlers.overview import overview_of
 from handlers.questions import TOPICS, Ask, ExportKind, clip_words, export_table, viewer_of
 from handlers.turns import Speaker, Turn
 from handlers.understanding.keywords import Intent
+from storage.items import annual_item_id
 from storage.models import EntryKind, Via
 
 COMMANDS = (ids.COMMAND,)
@@ -69,8 +70,8 @@ async def on_command(deps: Deps, ack: AsyncAck, body: Body, client: AsyncWebClie
         kind = EntryKind(command.subcommand)
         await open_entry_modal(client, command.trigger_id, speaker, kind, {}, ModalContext())
     elif words[:2] == ("report", "submitted") and _year_or_nothing(words[2:]):
-        year = words[2] if len(words) > 2 else None
-        about = f"{speaker.state}:art7-annual-{year}" if year and speaker.state else None
+        year = int(words[2]) if len(words) > 2 else None
+        about = f"{speaker.state}:{annual_item_id(year)}" if year and speaker.state else None
         turn = Turn(speaker, Via.SLACK, action=Intent.REPORT_SUBMITTED, about=about)
         await post(client, dm, await deps.conversation.handle(turn))
     elif command.subcommand == "my":
