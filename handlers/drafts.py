@@ -93,6 +93,13 @@ def nothing_pending(t: Translator) -> Reply:
     )
 
 
+def confirm_choice(t: Translator, draft: Draft) -> Choice:
+    """*Confirm* on a proposal; by email its keyword (CONFIRM, CONFIRMER, CONFIRMAR)."""
+    return Choice(
+        Intent.CONFIRM, t.gettext("Confirm"), KEYWORDS[t.language][Intent.CONFIRM][0], str(draft.id)
+    )
+
+
 def cancel_choice(t: Translator, draft: Draft) -> Choice:
     """*Cancel* on a proposal; by email its keyword (CANCEL, ANNULER, CANCELAR)."""
     return Choice(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.drafts import (
     Origin,
     cancel_choice,
+    confirm_choice,
     nothing_pending,
     open_draft,
     origin_of,
@@ -106,12 +107,7 @@ async def propose(
             date=t.date(date.fromisoformat(payload["on"])),
         ),
         choices=(
-            Choice(
-                Intent.CONFIRM,
-                t.gettext("Confirm"),
-                KEYWORDS[t.language][Intent.CONFIRM][0],
-                str(draft.id),
-            ),
+            confirm_choice(t, draft),
             Choice(Intent.EDIT, t.gettext("Change the date"), "", str(draft.id)),
             cancel_choice(t, draft),
         ),

@@ -14,6 +14,7 @@ from handlers.assistance.receipt import confirmation, describe, to_day, to_fix
 from handlers.drafts import (
     Origin,
     cancel_choice,
+    confirm_choice,
     nothing_pending,
     open_draft,
     origin_of,
@@ -23,7 +24,7 @@ from handlers.entry_form import check_entry_fields, draft_form, edited
 from handlers.i18n import Translator
 from handlers.replies import Choice, Reply
 from handlers.turns import Turn
-from handlers.understanding.keywords import KEYWORDS, Intent
+from handlers.understanding.keywords import Intent
 from storage.audit import Actor, Source
 from storage.contacts import contact_by_id
 from storage.models import Category, Draft, DraftStatus, Entry, EntryKind, Visibility
@@ -36,12 +37,7 @@ def kind_of(intent: Intent) -> EntryKind:
 
 def _confirm_choices(t: Translator, draft: Draft) -> tuple[Choice, ...]:
     return (
-        Choice(
-            Intent.CONFIRM,
-            t.gettext("Confirm"),
-            KEYWORDS[t.language][Intent.CONFIRM][0],
-            str(draft.id),
-        ),
+        confirm_choice(t, draft),
         Choice(Intent.EDIT, t.gettext("Edit"), "", str(draft.id)),
         cancel_choice(t, draft),
     )
