@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
-import pytest
-
-from tests.bot.test_cli import EXAMPLES, Invoke, cli  # noqa: F401  (cli: the fixture)
-
-CLAIRE = "claire.dubois@diplomatie.gouv.fr.example"  # French delegate, in examples/contacts.csv
+from tests.bot.test_cli import Invoke, cli  # noqa: F401  (cli: the fixture)
+from tests.bot.test_cli_amounts import CLAIRE, loaded, needs  # noqa: F401  (loaded: the fixture)
 
 
-@pytest.fixture
-def loaded(cli: Invoke) -> Invoke:  # noqa: F811
-    for args in (("states", "load"), ("contacts", "import", str(EXAMPLES / "contacts.csv"))):
-        result = cli(*args)
-        assert result.exit_code == 0, result.output
-    return cli
-
-
-def needs(run: Invoke) -> list[dict[str, str]]:
-    listed = run("needs", "list", "--json")
-    assert listed.exit_code == 0, listed.output
-    items: list[dict[str, str]] = json.loads(listed.output)["items"]
-    return items
-
-
-def test_a_keyword_need_is_recorded_in_one_line_with_its_receipt(loaded: Invoke) -> None:
+def test_a_keyword_need_is_recorded_in_one_line_with_its_receipt(
+    loaded: Invoke,  # noqa: F811 - pytest's fixture by name
+) -> None:
     said = "BESOIN : enquête non technique dans le nord (Borkou), environ 250 000 USD"
     talked = loaded("chat", "--as", CLAIRE, input=f"{said}\n\n")
     assert talked.exit_code == 0, talked.output
@@ -42,7 +24,7 @@ def test_a_keyword_need_is_recorded_in_one_line_with_its_receipt(loaded: Invoke)
 
 
 def test_a_guessed_need_waits_for_confirm_and_its_choices_are_in_one_language(
-    loaded: Invoke,
+    loaded: Invoke,  # noqa: F811 - pytest's fixture by name
 ) -> None:
     said = "Nous avons besoin d'un appui pour l'enquête non technique, 250 000 USD"
     talked = loaded("chat", "--as", CLAIRE, input=f"{said}\n\n")
