@@ -32,7 +32,14 @@ from storage.models import (
 NOW = datetime(2027, 5, 2, 8, 0, tzinfo=UTC)
 
 
-async def speaker(store: Store, email: str, state: str, language: str | None = None) -> Speaker:
+async def speaker(
+    store: Store,
+    email: str,
+    state: str,
+    language: str | None = None,
+    organisation: str | None = None,
+) -> Speaker:
+    """A delegate known by email, as the conversation core sees them."""
     async with store.transaction() as session:
         await upsert_contact(
             session,
@@ -44,6 +51,7 @@ async def speaker(store: Store, email: str, state: str, language: str | None = N
             state_iso3=state,
             language=language,
             channel=Channel.EMAIL,
+            organisation=organisation,
         )
         found = await identify(session, fallback_zone="Europe/Zurich", email=email)
     assert found is not None

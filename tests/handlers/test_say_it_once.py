@@ -7,53 +7,27 @@ and can be cancelled. The audit log tells the two apart.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from handlers.conversation import Conversation
-from handlers.turns import Speaker, Turn, identify
+from handlers.turns import Turn
 from handlers.understanding.keywords import Intent
 from schedules.clock import FixedClock
-from storage.audit import SYSTEM
-from storage.contacts import upsert_contact
 from storage.db import Store
 from storage.models import (
     AuditEntry,
-    Channel,
     Draft,
     DraftStatus,
     Entry,
     EntryKind,
     Report,
-    Role,
     Via,
 )
-
-NOW = datetime(2027, 5, 2, 8, 0, tzinfo=UTC)
-
-
-async def speaker(
-    store: Store, email: str, state: str, language: str, organisation: str | None = None
-) -> Speaker:
-    async with store.transaction() as session:
-        await upsert_contact(
-            session,
-            SYSTEM,
-            NOW,
-            email=email,
-            name=email.split("@")[0],
-            role=Role.DELEGATE,
-            state_iso3=state,
-            language=language,
-            channel=Channel.EMAIL,
-            organisation=organisation,
-        )
-        found = await identify(session, fallback_zone="Europe/Zurich", email=email)
-    assert found is not None
-    return found
+from tests.handlers.test_conversation import NOW, speaker
 
 
 async def count(store: Store, model: type) -> int:
